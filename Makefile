@@ -1,0 +1,66 @@
+# inception: a bare Debian target to a hardened WordPress, in one command.
+#   make up     bring the stack up (see README)
+#   make test   every test tier, from a fresh venv
+# `make help` lists every verb.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_FORCE_COLOR ?= 0
+
+TARGET_INVENTORY := inventory/container
+# testinfra against the persistent container target
+TESTINFRA_TARGET := --hosts=all --connection=ansible --ansible-inventory=$(TARGET_INVENTORY)
+
+.DEFAULT_GOAL := help
+.PHONY: help up test venv lint unit molecule target target-verify target-destroy images clean
+
+help: ## List the verbs
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-15s %s\n", $$1, $$2 }'
+
+up: venv ## Bring the stack up (a VM where a provider is usable, else the container target)
+	scripts/up
+
+test: lint unit molecule ## Every tier: lint, unit, molecule (create, converge, idempotence, verify, destroy)
+	@echo "make test: every tier passed"
+
+venv: $(VENV)/.installed ## The pinned Python toolchain in .venv
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+lint: venv ## yamllint, ansible-lint (production), ruff, syntax checks of playbooks and scripts
+	yamllint --strict .
+	ansible-lint --profile production
+	ruff check .
+	ruff format --check .
+	ansible-playbook --syntax-check -i $(TARGET_INVENTORY) playbooks/site.yml playbooks/container_target.yml
+	bash -n scripts/build-debian-image scripts/container-target scripts/up .ci/run
+
+unit: venv ## Unit tests: role specs, templates, pre-flight refusals, toolchain pins
+	pytest tests/unit
+
+molecule: venv ## The throw-away container target, end to end
+	molecule test
+
+target: venv ## Create and provision the persistent container target (left running)
+	ansible-playbook -i $(TARGET_INVENTORY) playbooks/container_target.yml
+	ansible-playbook -i $(TARGET_INVENTORY) playbooks/site.yml
+
+target-verify: venv ## Run the testinfra suite against the persistent container target
+	pytest $(TESTINFRA_TARGET) tests/integration
+
+target-destroy: venv ## Remove the persistent container target and its Docker volume
+	ansible-playbook -i $(TARGET_INVENTORY) playbooks/container_target.yml -e container_target_state=absent
+
+images: ## Build the base and target images from Debian's archive (reused when up to date)
+	scripts/build-debian-image --suite bookworm --tag debian:bookworm --try-pull --save .cache/images/debian-bookworm.tar.gz
+	scripts/build-debian-image --suite trixie --tag inception-target:trixie --systemd
+
+clean: ## Remove the venv and the caches (not the generated secrets in .inception/)
+	rm -rf $(VENV) .cache .pytest_cache .ruff_cache

@@ -1,0 +1,144 @@
+"""The mandatory stack on the target, checked the way an evaluator does."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import mariadb_query
+
+SERVICES = ("mariadb", "wordpress", "nginx")
+DAEMONS = {"mariadb": "mariadbd", "wordpress": "php-fpm8.2", "nginx": "nginx"}
+
+
+@pytest.fixture(scope="module")
+def containers(docker) -> dict[str, dict]:
+    inspected = json.loads(docker("inspect", *SERVICES))
+    return {c["Name"].lstrip("/"): c for c in inspected}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_is_healthy_and_restarts_by_itself(containers, service):
+    state = containers[service]["State"]
+    assert state["Running"]
+    assert state["Health"]["Status"] == "healthy"
+    assert containers[service]["HostConfig"]["RestartPolicy"]["Name"] in ("always", "unless-stopped")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_image_is_named_after_its_service_and_built_here(containers, target, service):
+    assert containers[service]["Config"]["Image"] == f"{service}:{target.image_tag}"
+    assert not containers[service]["Config"]["Image"].endswith(":latest")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_pid_1_is_the_daemon_itself(docker, service):
+    assert docker("exec", service, "cat", "/proc/1/comm").strip() == DAEMONS[service][:15]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_dockerfile_starts_from_debian_bookworm(host, target, service):
+    dockerfile = host.file(f"{target.tree}/srcs/requirements/{service}/Dockerfile").content_string
+    assert dockerfile.splitlines()[0].startswith("FROM debian:bookworm")
+    # Every stage, not only the first.
+    froms = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
+    assert set(froms) == {"debian:bookworm"}
+
+
+def test_tree_follows_the_subject_layout(host, target):
+    for path in ("Makefile", "srcs/docker-compose.yml", "srcs/.env", "srcs/requirements/tools"):
+        assert host.file(f"{target.tree}/{path}").exists, path
+    for service in SERVICES:
+        for part in ("Dockerfile", ".dockerignore", "conf", "tools"):
+            assert host.file(f"{target.tree}/srcs/requirements/{service}/{part}").exists
+
+
+def test_compose_file_has_no_forbidden_network_settings(host, target):
+    compose = host.file(f"{target.tree}/srcs/docker-compose.yml").content_string
+    assert "\nnetworks:" in compose
+    for forbidden in ("network_mode", "network: host", "links:", "latest"):
+        assert forbidden not in compose
+
+
+def test_stack_network_joins_the_services(docker):
+    network = json.loads(docker("network", "inspect", "inception"))[0]
+    assert network["Driver"] == "bridge"
+    assert sorted(c["Name"] for c in network["Containers"].values()) == sorted(SERVICES)
+
+
+@pytest.mark.parametrize("volume", ["mariadb", "wordpress"])
+def test_named_volume_keeps_its_data_under_home_login_data(docker, target, volume):
+    info = json.loads(docker("volume", "inspect", volume))[0]
+    assert info["Options"]["device"] == f"{target.data}/{volume}"
+    assert info["Options"]["o"] == "bind"
+
+
+def test_database_files_live_in_the_data_folder(host, target):
+    assert host.file(f"{target.data}/mariadb/.inception-initialized").exists
+    assert host.file(f"{target.data}/mariadb/wordpress").is_directory
+    assert host.file(f"{target.data}/wordpress/wp-includes/version.php").exists
+
+
+def test_wordpress_has_two_users_and_one_administrator(host, target):
+    rows = mariadb_query(
+        host,
+        "SELECT u.user_login, m.meta_value FROM wp_users u JOIN wp_usermeta m"
+        " ON m.user_id = u.ID AND m.meta_key = 'wp_capabilities' ORDER BY u.ID",
+    )
+    users = {login: capabilities for login, capabilities in rows}
+    assert set(users) == {target.admin_user, target.user}
+    administrators = [login for login, caps in users.items() if '"administrator"' in caps]
+    assert administrators == [target.admin_user]
+    assert "admin" not in target.admin_user.lower()
+
+
+def test_site_title_is_the_inventory_one(host, target):
+    assert mariadb_query(host, "SELECT option_value FROM wp_options WHERE option_name = 'blogname'") == [
+        [target.site_title]
+    ]
+
+
+def test_database_account_has_rights_on_the_wordpress_database_only(host):
+    grants = mariadb_query(host, "SHOW GRANTS FOR 'wordpress'@'%'")
+    privileges = [row[0] for row in grants]
+    assert len(privileges) == 2
+    assert privileges[0].startswith("GRANT USAGE ON *.*")
+    assert privileges[1].startswith("GRANT ALL PRIVILEGES ON `wordpress`.*")
+
+
+def test_root_has_no_network_account(host):
+    hosts = {row[0] for row in mariadb_query(host, "SELECT Host FROM mysql.user WHERE User = 'root'")}
+    assert hosts == {"localhost"}
+
+
+def test_root_cannot_log_in_over_the_network(host, target):
+    # From the wordpress container, with root's real password (read from stdin).
+    probe = (
+        "mysqli_report(MYSQLI_REPORT_OFF);"
+        "$c = @new mysqli('mariadb', 'root', trim(fgets(STDIN)));"
+        "exit($c->connect_errno ? 3 : 0);"
+    )
+    result = host.run(
+        "docker exec -i wordpress php -r %s < %s", probe, f"{target.tree}/secrets/db_root_password.txt"
+    )
+    assert result.rc == 3
+
+
+def test_secrets_are_root_only_on_the_target(host, target):
+    folder = host.file(f"{target.tree}/secrets")
+    assert folder.user == "root" and folder.mode == 0o700
+    for name in ("db_password.txt", "db_root_password.txt", "credentials.txt"):
+        secret = host.file(f"{target.tree}/secrets/{name}")
+        assert secret.user == "root" and secret.mode == 0o600
+
+
+def test_no_secret_in_images_containers_or_logs(host, docker, containers, secret_values):
+    evidence = []
+    for service in SERVICES:
+        evidence.append(docker("history", "--no-trunc", containers[service]["Config"]["Image"]))
+        evidence.append(json.dumps(containers[service]))
+        # Both streams of the container's log.
+        evidence.append(host.check_output("docker logs %s 2>&1", service))
+    text = "\n".join(evidence)
+    leaked = [name for name, value in secret_values.items() if value in text]
+    assert leaked == []

@@ -1,0 +1,83 @@
+"""A bad inventory is refused before anything changes, with a message that
+names the variable and the rule.
+
+site.yml runs against a host that cannot be reached (a container that does
+not exist): the pre-flight play needs no connection, so it either refuses the
+input or lets the run go on to the first real task, which then fails
+unreachable. Either way nothing on any machine can change.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT
+
+HOST = "inception-preflight-nowhere"
+PROVISIONING_TASK = "TASK [docker_engine"
+
+
+def run_site(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
+    inventory = tmp_path / "inventory"
+    inventory.mkdir()
+    # The real inventory's settings, as for every target.
+    (inventory / "group_vars").symlink_to(PROJECT / "inventory" / "group_vars")
+    (inventory / "hosts.yml").write_text(
+        f"all:\n  hosts:\n    {HOST}:\n      ansible_connection: community.docker.docker\n"
+        "      target_https_forwarded_port: 1\n"
+    )
+    extra = [f"inception_controller_dir={tmp_path / 'controller'}"]
+    extra += [f"{key}={value}" for key, value in overrides.items()]
+    command = [
+        str(Path(sys.executable).with_name("ansible-playbook")),
+        str(PROJECT / "playbooks" / "site.yml"),
+        "-i", str(inventory),
+    ]
+    for pair in extra:
+        command += ["-e", pair]
+    env = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=PROJECT, timeout=120)
+
+
+BAD_INPUTS = [
+    ({"inception_login": "Not A Login"}, "inception_login: must be a 42 login"),
+    ({"inception_login": ""}, "inception_login: must be a 42 login"),
+    ({"inception_admin_user": "SiteAdministrator"}, 'inception_admin_user: must not contain "admin"'),
+    ({"inception_admin_user": "myADMIN"}, 'inception_admin_user: must not contain "admin"'),
+    ({"inception_domain": "not a domain"}, "inception_domain: must be a lowercase DNS name"),
+    ({"inception_user": "siteowner"}, "inception_user: must differ from inception_admin_user"),
+    ({"inception_user_email": "siteowner@jdoe.42.fr"}, "inception_user_email: must differ"),
+    ({"inception_admin_email": "nobody"}, "inception_admin_email: must be an e-mail address"),
+    ({"inception_db_password": "short"}, "inception_db_password: must be at least 12 characters"),
+    ({"inception_user_password": "has a space in it"}, "inception_user_password: must be at least 12"),
+    ({"inception_image_tag": "latest"}, "inception_image_tag: must be a Docker tag other than 'latest'"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "message"), BAD_INPUTS, ids=[m for _, m in BAD_INPUTS])
+def test_bad_input_is_refused_before_any_change(tmp_path, overrides, message):
+    result = run_site(tmp_path, **overrides)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert message in " ".join(output.split()), output[-2000:]
+    assert PROVISIONING_TASK not in output
+
+
+def test_password_values_never_appear_in_the_refusal(tmp_path):
+    result = run_site(tmp_path, inception_db_password="short", inception_admin_password="abc def ghi jkl")
+    output = result.stdout + result.stderr
+    assert "inception_db_password, inception_admin_password" in " ".join(output.split())
+    assert "short" not in output.replace("inception_", "")
+    assert "abc def" not in output
+
+
+def test_good_input_passes_preflight(tmp_path):
+    result = run_site(tmp_path)
+    output = result.stdout + result.stderr
+    # Past the pre-flight, the first real task finds no such target.
+    assert PROVISIONING_TASK in output or "UNREACHABLE" in output, output[-2000:]
+    assert "must be" not in output

@@ -1,0 +1,137 @@
+"""Every role template renders through Ansible's own templating, with
+undefined variables fatal, and what it renders is valid for its format."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+from conftest import ROLES, load_yaml
+
+# Values for the inputs a role requires (no defaults): what an inventory gives.
+REQUIRED = {
+    "host_layout_login": "jdoe",
+    "host_layout_domain": "jdoe.42.fr",
+    "tls_certificates_domain": "jdoe.42.fr",
+    "tls_certificates_dir": "/home/jdoe/inception/secrets/tls",
+    "tls_certificates_controller_ca_path": "/tmp/ca.crt",
+    "base_image_target_archive": "/home/jdoe/inception/srcs/requirements/tools/debian-bookworm.tar.gz",
+    "inception_stack_login": "jdoe",
+    "inception_stack_domain": "jdoe.42.fr",
+    "inception_stack_admin_user": "siteowner",
+    "inception_stack_admin_email": "siteowner@jdoe.42.fr",
+    "inception_stack_user": "reader",
+    "inception_stack_user_email": "reader@jdoe.42.fr",
+    "inception_stack_db_password": "db-password-123",
+    "inception_stack_db_root_password": "root-password-123",
+    "inception_stack_admin_password": "admin-password-123",
+    "inception_stack_user_password": "user-password-123",
+}
+
+TEMPLATES = sorted((role, path) for role in ROLES for path in (role / "templates").rglob("*.j2"))
+
+
+def render(role: Path, template: Path) -> str:
+    variables = {"ansible_managed": "Ansible managed: do not edit", "role_path": str(role)}
+    variables |= load_yaml(role / "defaults" / "main.yml") or {}
+    variables |= {k: v for k, v in REQUIRED.items() if k.startswith(role.name + "_")}
+    templar = Templar(loader=DataLoader(), variables=variables)
+    # Role vars reference inputs: resolve them like Ansible does.
+    for name, value in (load_yaml(role / "vars" / "main.yml") or {}).items():
+        variables[name] = templar.template(trust_as_template(value) if isinstance(value, str) else value)
+    templar = Templar(loader=DataLoader(), variables=variables)
+    return templar.template(trust_as_template(template.read_text()))
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, str]:
+    return {str(path.relative_to(role / "templates"))[:-3]: render(role, path) for role, path in TEMPLATES}
+
+
+@pytest.mark.parametrize(("role", "template"), TEMPLATES, ids=lambda x: x.name if hasattr(x, "name") else x)
+def test_template_renders_with_undefined_variables_fatal(role, template):
+    assert render(role, template).strip()
+
+
+def test_every_stack_template_is_listed_in_the_tree(project):
+    role = project / "roles" / "inception_stack"
+    listed = {f["path"] for f in load_yaml(role / "vars" / "main.yml")["inception_stack_files"]}
+    on_disk = {str(p.relative_to(role / "templates"))[:-3] for p in (role / "templates").rglob("*.j2")}
+    assert listed == on_disk
+
+
+def test_dockerfiles_start_from_the_base_image_and_hold_no_secret(rendered):
+    dockerfiles = {name: text for name, text in rendered.items() if name.endswith("/Dockerfile")}
+    assert len(dockerfiles) == 3
+    for name, text in dockerfiles.items():
+        assert text.splitlines()[0].startswith("FROM debian:bookworm"), name
+        assert {line.split()[1] for line in text.splitlines() if line.startswith("FROM ")} == {"debian:bookworm"}
+        for password in (v for k, v in REQUIRED.items() if k.endswith("password")):
+            assert password not in text, name
+        assert "ARG " not in text and "latest" not in text, name
+
+
+def test_shell_scripts_parse(rendered, tmp_path):
+    for name, text in rendered.items():
+        if name.endswith(".sh"):
+            script = tmp_path / Path(name).name
+            script.write_text(text)
+            assert text.startswith("#!/bin/bash\n"), name
+            subprocess.run(["bash", "-n", str(script)], check=True)
+            assert text.rstrip().splitlines()[-1].startswith(("exec ", "grep ", "[[")), name
+
+
+def test_entrypoints_exec_their_command_and_background_nothing(rendered):
+    for name, text in rendered.items():
+        if name.endswith("docker-entrypoint.sh"):
+            assert text.rstrip().endswith('exec "$@"'), name
+            code = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+            for line in code:
+                assert not line.rstrip().endswith("&"), (name, line)
+                for forbidden in ("tail -f", "sleep infinity", "while true"):
+                    assert forbidden not in line, (name, line)
+
+
+def test_compose_file_is_the_subjects_shape(rendered):
+    compose = yaml.safe_load(rendered["srcs/docker-compose.yml"])
+    services = compose["services"]
+    assert set(services) == {"mariadb", "wordpress", "nginx"}
+    for name, service in services.items():
+        assert service["image"] == f"{name}:1.0.0"
+        assert service["pull_policy"] == "build"
+        assert service["restart"] in ("always", "unless-stopped")
+        assert service["networks"] == ["inception"]
+        assert "network_mode" not in service and "links" not in service
+        assert "healthcheck" in service
+    assert [s for s, service in services.items() if "ports" in service] == ["nginx"]
+    assert services["nginx"]["ports"] == ["443:443"]
+    assert services["wordpress"]["depends_on"]["mariadb"]["condition"] == "service_healthy"
+    for volume in ("mariadb", "wordpress"):
+        options = compose["volumes"][volume]["driver_opts"]
+        assert options == {"type": "none", "o": "bind", "device": f"/home/jdoe/data/{volume}"}
+    assert set(compose["secrets"]) >= {"db_password", "db_root_password", "credentials"}
+
+
+def test_env_file_holds_no_secret(rendered):
+    env = rendered["srcs/.env"]
+    for password in (v for k, v in REQUIRED.items() if k.endswith("password")):
+        assert password not in env
+    assert "DOMAIN_NAME=jdoe.42.fr" in env.splitlines()
+
+
+def test_daemon_json_is_json(rendered):
+    config = json.loads(rendered["etc/docker/daemon.json"])
+    assert config["log-opts"] == {"max-size": "10m", "max-file": "3"}
+
+
+def test_nginx_speaks_tls_1_2_and_1_3_only_on_443(rendered):
+    site = rendered["srcs/requirements/nginx/conf/inception.conf"]
+    assert "ssl_protocols TLSv1.2 TLSv1.3;" in site
+    listens = {line.split()[1] for line in site.splitlines() if line.strip().startswith("listen ")}
+    assert listens == {"443", "[::]:443"}
+    assert "fastcgi_pass wordpress:9000;" in site
