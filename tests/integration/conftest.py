@@ -82,7 +82,5 @@ def secret_values(host, target) -> dict[str, str]:
 
 def mariadb_query(host, sql: str) -> list[list[str]]:
     """Run SQL as MariaDB's root, through the server's socket inside its container."""
-    out = host.check_output(
-        "docker exec mariadb mariadb --batch --skip-column-names wordpress -e %s", sql
-    )
+    out = host.check_output("docker exec mariadb mariadb --batch --skip-column-names wordpress -e %s", sql)
     return [row.split("\t") for row in out.splitlines() if row]

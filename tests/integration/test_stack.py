@@ -126,10 +126,12 @@ def test_root_cannot_log_in_over_the_network(host, target):
 
 def test_secrets_are_root_only_on_the_target(host, target):
     folder = host.file(f"{target.tree}/secrets")
-    assert folder.user == "root" and folder.mode == 0o700
+    assert folder.user == "root"
+    assert folder.mode == 0o700
     for name in ("db_password.txt", "db_root_password.txt", "credentials.txt"):
         secret = host.file(f"{target.tree}/secrets/{name}")
-        assert secret.user == "root" and secret.mode == 0o600
+        assert secret.user == "root"
+        assert secret.mode == 0o600
 
 
 def test_no_secret_in_images_containers_or_logs(host, docker, containers, secret_values):

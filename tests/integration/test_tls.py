@@ -27,12 +27,21 @@ def _handshake(target, context: ssl.SSLContext, server_name: str) -> ssl.SSLSock
     return context.wrap_socket(raw, server_hostname=server_name)
 
 
+class _SiteConnection(http.client.HTTPSConnection):
+    """HTTPS to the forwarded loopback port, presenting the site's name (SNI)."""
+
+    def __init__(self, target, context: ssl.SSLContext):
+        super().__init__(LOOPBACK, target.https_port, context=context, timeout=30)
+        self._site_name = target.domain
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self._site_name)
+
+
 def get(target, path: str = "/", headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
     """GET https://<domain><path> through the forwarded port, as a browser would."""
-    context = ssl.create_default_context(cafile=str(target.ca_path))
-    connection = http.client.HTTPSConnection(LOOPBACK, target.https_port, context=context, timeout=30)
-    # Connect to the loopback port but present the site's name (SNI + Host).
-    connection._server_hostname = target.domain  # noqa: SLF001 - http.client has no public knob
+    connection = _SiteConnection(target, ssl.create_default_context(cafile=str(target.ca_path)))
     connection.request("GET", path, headers={"Host": target.domain, **(headers or {})})
     response = connection.getresponse()
     response.body = response.read()

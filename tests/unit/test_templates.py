@@ -70,10 +70,13 @@ def test_dockerfiles_start_from_the_base_image_and_hold_no_secret(rendered):
     assert len(dockerfiles) == 3
     for name, text in dockerfiles.items():
         assert text.splitlines()[0].startswith("FROM debian:bookworm"), name
-        assert {line.split()[1] for line in text.splitlines() if line.startswith("FROM ")} == {"debian:bookworm"}
+        assert {line.split()[1] for line in text.splitlines() if line.startswith("FROM ")} == {
+            "debian:bookworm"
+        }
         for password in (v for k, v in REQUIRED.items() if k.endswith("password")):
             assert password not in text, name
-        assert "ARG " not in text and "latest" not in text, name
+        assert "ARG " not in text, name
+        assert "latest" not in text, name
 
 
 def test_shell_scripts_parse(rendered, tmp_path):
@@ -106,7 +109,8 @@ def test_compose_file_is_the_subjects_shape(rendered):
         assert service["pull_policy"] == "build"
         assert service["restart"] in ("always", "unless-stopped")
         assert service["networks"] == ["inception"]
-        assert "network_mode" not in service and "links" not in service
+        assert "network_mode" not in service
+        assert "links" not in service
         assert "healthcheck" in service
     assert [s for s, service in services.items() if "ports" in service] == ["nginx"]
     assert services["nginx"]["ports"] == ["443:443"]

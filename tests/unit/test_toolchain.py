@@ -19,7 +19,9 @@ def installed_version(fqcn: str) -> str:
 def test_requirements_yml_pins_the_bundled_collections():
     wanted = load_yaml(PROJECT / "requirements.yml")["collections"]
     assert {c["name"] for c in wanted} == {"community.docker", "community.crypto", "ansible.posix"}
-    assert {c["name"]: installed_version(c["name"]) for c in wanted} == {c["name"]: c["version"] for c in wanted}
+    assert {c["name"]: installed_version(c["name"]) for c in wanted} == {
+        c["name"]: c["version"] for c in wanted
+    }
 
 
 def test_python_toolchain_is_fully_pinned():
@@ -28,7 +30,8 @@ def test_python_toolchain_is_fully_pinned():
         for line in (PROJECT / "requirements.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    assert lines and all("==" in line for line in lines)
+    assert lines
+    assert all("==" in line for line in lines)
     names = {line.split("==")[0].lower() for line in lines}
     for tool in ("ansible", "ansible-core", "molecule", "pytest-testinfra", "docker", "python-vagrant"):
         assert tool in names
