@@ -144,3 +144,15 @@ def test_no_secret_in_images_containers_or_logs(host, docker, containers, secret
     text = "\n".join(evidence)
     leaked = [name for name, value in secret_values.items() if value in text]
     assert leaked == []
+
+
+def test_only_www_data_reads_the_database_password_copy(host, secret_values):
+    # The Docker secret itself stays root-only inside the container...
+    assert host.run("docker exec -u www-data wordpress cat /run/secrets/db_password").rc != 0
+    # ...and the entrypoint's copy in memory is readable by php-fpm's workers.
+    listing = host.check_output("docker exec wordpress stat -c '%U:%G %a' /run/inception/db_password")
+    assert listing == "root:www-data 440"
+    value = host.check_output("docker exec -u www-data wordpress cat /run/inception/db_password")
+    assert value == secret_values["db_password"]
+    mounts = host.check_output("docker exec wordpress findmnt -n -o FSTYPE /run/inception")
+    assert mounts == "tmpfs"

@@ -56,6 +56,11 @@ def test_modern_tls_handshake_succeeds_with_the_local_ca(target, version):
         certificate = tls.getpeercert()
     names = [value for kind, value in certificate["subjectAltName"] if kind == "DNS"]
     assert names == [target.domain]
+    # Browsers refuse server certificates valid for more than 398 days.
+    lifetime = ssl.cert_time_to_seconds(certificate["notAfter"]) - ssl.cert_time_to_seconds(
+        certificate["notBefore"]
+    )
+    assert lifetime <= 398 * 24 * 3600
 
 
 @pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1])

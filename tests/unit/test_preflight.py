@@ -3,8 +3,8 @@ names the variable and the rule.
 
 site.yml runs against a host that cannot be reached (a container that does
 not exist): the pre-flight play needs no connection, so it either refuses the
-input or lets the run go on to the first real task, which then fails
-unreachable. Either way nothing on any machine can change.
+input or lets the run go on to the provisioning play, which then cannot reach
+the host. Either way nothing on any machine can change.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 from conftest import PROJECT
 
 HOST = "inception-preflight-nowhere"
-PROVISIONING_TASK = "TASK [docker_engine"
+PROVISIONING_PLAY = "PLAY [Provision the Inception stack]"
 
 
 def run_site(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
@@ -68,7 +68,7 @@ def test_bad_input_is_refused_before_any_change(tmp_path, overrides, message):
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert message in " ".join(output.split()), output[-2000:]
-    assert PROVISIONING_TASK not in output
+    assert PROVISIONING_PLAY not in output
 
 
 def test_password_values_never_appear_in_the_refusal(tmp_path):
@@ -82,6 +82,7 @@ def test_password_values_never_appear_in_the_refusal(tmp_path):
 def test_good_input_passes_preflight(tmp_path):
     result = run_site(tmp_path)
     output = result.stdout + result.stderr
-    # Past the pre-flight, the first real task finds no such target.
-    assert PROVISIONING_TASK in output or "UNREACHABLE" in output, output[-2000:]
+    # Past the pre-flight; the provisioning play then finds no such target.
+    assert PROVISIONING_PLAY in output, output[-2000:]
+    assert result.returncode != 0
     assert "must be" not in output
