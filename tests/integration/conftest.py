@@ -8,12 +8,19 @@ the Ansible inventory, templated by Ansible itself.
 
 from __future__ import annotations
 
+import http.client
 import json
 import shlex
+import socket
+import ssl
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+LOOPBACK = "127.0.0.1"
+SERVICES = ("mariadb", "wordpress", "nginx")
 
 # The inventory variables the suite needs, rendered by Ansible in one call.
 _SETTINGS_TEMPLATE = (
@@ -84,3 +91,38 @@ def mariadb_query(host, sql: str) -> list[list[str]]:
     """Run SQL as MariaDB's root, through the server's socket inside its container."""
     out = host.check_output("docker exec mariadb mariadb --batch --skip-column-names wordpress -e %s", sql)
     return [row.split("\t") for row in out.splitlines() if row]
+
+
+class _SiteConnection(http.client.HTTPSConnection):
+    """HTTPS to the forwarded loopback port, presenting the site's name (SNI)."""
+
+    def __init__(self, target, context: ssl.SSLContext):
+        super().__init__(LOOPBACK, target.https_port, context=context, timeout=30)
+        self._site_name = target.domain
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self._site_name)
+
+
+def https_get(target, path: str = "/", headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    """GET https://<domain><path> through the forwarded port, as a browser would."""
+    connection = _SiteConnection(target, ssl.create_default_context(cafile=str(target.ca_path)))
+    connection.request("GET", path, headers={"Host": target.domain, **(headers or {})})
+    response = connection.getresponse()
+    response.body = response.read()
+    connection.close()
+    return response
+
+
+def wait_until_healthy(host, services=SERVICES, timeout: float = 300) -> float:
+    """Wait until every service's container is running and healthy; return the seconds it took."""
+    started = time.monotonic()
+    while True:
+        states = host.run(
+            "docker inspect -f '{{.State.Status}} {{.State.Health.Status}}' " + " ".join(services)
+        ).stdout.split("\n")
+        if [s.strip() for s in states if s.strip()] == ["running healthy"] * len(services):
+            return time.monotonic() - started
+        assert time.monotonic() - started < timeout, f"not healthy after {timeout} s: {states}"
+        time.sleep(0.2)

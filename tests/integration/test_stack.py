@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import mariadb_query
+from conftest import SERVICES, mariadb_query
 
-SERVICES = ("mariadb", "wordpress", "nginx")
 DAEMONS = {"mariadb": "mariadbd", "wordpress": "php-fpm8.2", "nginx": "nginx"}
 
 

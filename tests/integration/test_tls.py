@@ -6,13 +6,11 @@ the playbook fetched, for the site's name (SNI and certificate SAN).
 
 from __future__ import annotations
 
-import http.client
 import socket
 import ssl
 
 import pytest
-
-LOOPBACK = "127.0.0.1"
+from conftest import LOOPBACK, https_get
 
 
 def _context(target, version: ssl.TLSVersion) -> ssl.SSLContext:
@@ -25,28 +23,6 @@ def _context(target, version: ssl.TLSVersion) -> ssl.SSLContext:
 def _handshake(target, context: ssl.SSLContext, server_name: str) -> ssl.SSLSocket:
     raw = socket.create_connection((LOOPBACK, target.https_port), timeout=10)
     return context.wrap_socket(raw, server_hostname=server_name)
-
-
-class _SiteConnection(http.client.HTTPSConnection):
-    """HTTPS to the forwarded loopback port, presenting the site's name (SNI)."""
-
-    def __init__(self, target, context: ssl.SSLContext):
-        super().__init__(LOOPBACK, target.https_port, context=context, timeout=30)
-        self._site_name = target.domain
-
-    def connect(self) -> None:
-        raw = socket.create_connection((self.host, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(raw, server_hostname=self._site_name)
-
-
-def get(target, path: str = "/", headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
-    """GET https://<domain><path> through the forwarded port, as a browser would."""
-    connection = _SiteConnection(target, ssl.create_default_context(cafile=str(target.ca_path)))
-    connection.request("GET", path, headers={"Host": target.domain, **(headers or {})})
-    response = connection.getresponse()
-    response.body = response.read()
-    connection.close()
-    return response
 
 
 @pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])
@@ -85,7 +61,7 @@ def test_unknown_server_name_gets_no_handshake(target):
 
 
 def test_site_serves_the_configured_wordpress_over_https(target):
-    response = get(target)
+    response = https_get(target)
     assert response.status == 200
     page = response.body.decode()
     assert f"<title>{target.site_title}" in page
@@ -94,7 +70,7 @@ def test_site_serves_the_configured_wordpress_over_https(target):
 
 
 def test_hsts_and_security_headers(target):
-    response = get(target)
+    response = https_get(target)
     hsts = response.getheader("Strict-Transport-Security")
     assert hsts is not None
     max_age = int(hsts.split("max-age=")[1].split(";")[0])
@@ -104,4 +80,4 @@ def test_hsts_and_security_headers(target):
 
 @pytest.mark.parametrize("path", ["/xmlrpc.php", "/wp-salts.php", "/.htaccess"])
 def test_sensitive_paths_are_not_served(target, path):
-    assert get(target, path).status in (403, 404)
+    assert https_get(target, path).status in (403, 404)

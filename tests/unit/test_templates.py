@@ -139,3 +139,19 @@ def test_nginx_speaks_tls_1_2_and_1_3_only_on_443(rendered):
     listens = {line.split()[1] for line in site.splitlines() if line.strip().startswith("listen ")}
     assert listens == {"443", "[::]:443"}
     assert "fastcgi_pass wordpress:9000;" in site
+
+
+def test_rendered_readme_is_the_one_the_subject_asks_for(rendered):
+    readme = rendered["README.md"]
+    assert readme.splitlines()[0] == "*This project has been created as part of the 42 curriculum by jdoe.*"
+    for section in ("## Description", "## Instructions", "## Resources"):
+        assert section in readme
+    for comparison in (
+        "Virtual machines vs Docker",
+        "Secrets vs environment variables",
+        "Docker network vs host network",
+        "Docker volumes vs bind mounts",
+    ):
+        assert f"### {comparison}" in readme
+    assert "siteowner" in rendered["USER_DOC.md"]
+    assert "/home/jdoe/data/mariadb" in rendered["DEV_DOC.md"]
