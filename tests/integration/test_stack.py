@@ -155,3 +155,47 @@ def test_only_www_data_reads_the_database_password_copy(host, secret_values):
     assert value == secret_values["db_password"]
     mounts = host.check_output("docker exec wordpress findmnt -n -o FSTYPE /run/inception")
     assert mounts == "tmpfs"
+
+
+# The capabilities each service keeps (all others dropped), and its limits.
+HARDENING = {
+    "mariadb": ({"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"}, 384, 200),
+    "wordpress": ({"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"}, 512, 200),
+    "nginx": ({"CHOWN", "NET_BIND_SERVICE", "SETGID", "SETUID"}, 128, 100),
+}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_container_is_hardened_and_limited(containers, service):
+    host_config = containers[service]["HostConfig"]
+    capabilities, memory_mib, pids = HARDENING[service]
+    assert host_config["CapDrop"] == ["ALL"]
+    assert {c.removeprefix("CAP_") for c in host_config["CapAdd"]} == capabilities
+    assert "no-new-privileges:true" in host_config["SecurityOpt"]
+    assert host_config["Privileged"] is False
+    assert host_config["Memory"] == memory_mib * 1024 * 1024
+    assert host_config["NanoCpus"] == 1_000_000_000
+    assert host_config["PidsLimit"] == pids
+
+
+@pytest.mark.parametrize(
+    ("service", "daemon", "user"),
+    [
+        ("mariadb", "mariadbd", "mysql"),
+        ("wordpress", "php-fpm8.2", "www-data"),
+        ("nginx", "nginx", "www-data"),
+    ],
+)
+def test_requests_are_served_by_an_unprivileged_user(host, service, daemon, user):
+    # php-fpm's and NGINX's masters (PID 1) stay root by design: they read the
+    # secrets and bind 443. The processes that serve requests are not root.
+    listing = host.check_output(
+        "docker exec %s bash -c %s",
+        service,
+        'for p in /proc/[0-9]*; do echo "$(stat -c %U "$p") $(cat "$p/comm")"; done 2>/dev/null',
+    )
+    owners = [line.split(" ", 1) for line in listing.splitlines() if " " in line]
+    serving = {owner for owner, comm in owners if comm == daemon[:15]}
+    assert user in serving
+    if service == "mariadb":
+        assert serving == {"mysql"}
