@@ -78,6 +78,10 @@ def test_hsts_and_security_headers(target):
     assert response.getheader("X-Content-Type-Options") == "nosniff"
 
 
-@pytest.mark.parametrize("path", ["/xmlrpc.php", "/wp-salts.php", "/.htaccess"])
-def test_sensitive_paths_are_not_served(target, path):
-    assert https_get(target, path).status in (403, 404)
+@pytest.mark.parametrize(
+    "path", ["/xmlrpc.php", "/wp-salts.php", "/.htaccess", "/wp-config.php", "/wp-includes/", "/wp-content/"]
+)
+def test_sensitive_paths_and_directory_listings_are_not_served(target, path):
+    response = https_get(target, path)
+    assert response.status in (403, 404)
+    assert b"Index of" not in response.body
