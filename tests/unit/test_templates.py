@@ -112,6 +112,8 @@ def test_compose_file_is_the_subjects_shape(rendered):
         assert "network_mode" not in service
         assert "links" not in service
         assert "healthcheck" in service
+        assert service["cap_drop"] == ["ALL"]
+        assert service["security_opt"] == ["no-new-privileges:true"]
     assert [s for s, service in services.items() if "ports" in service] == ["nginx"]
     assert services["nginx"]["ports"] == ["443:443"]
     assert services["wordpress"]["depends_on"]["mariadb"]["condition"] == "service_healthy"
