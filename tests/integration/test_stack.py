@@ -173,9 +173,17 @@ def test_container_is_hardened_and_limited(containers, service):
     assert {c.removeprefix("CAP_") for c in host_config["CapAdd"]} == capabilities
     assert "no-new-privileges:true" in host_config["SecurityOpt"]
     assert host_config["Privileged"] is False
+    assert host_config["ReadonlyRootfs"] is True
     assert host_config["Memory"] == memory_mib * 1024 * 1024
     assert host_config["NanoCpus"] == 1_000_000_000
     assert host_config["PidsLimit"] == pids
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_root_filesystem_is_read_only_even_for_root(host, service):
+    written = host.run("docker exec %s touch /usr/local/bin/probe", service)
+    assert written.rc != 0
+    assert "Read-only file system" in written.stderr
 
 
 @pytest.mark.parametrize(
