@@ -10,12 +10,14 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_FORCE_COLOR ?= 0
 
-TARGET_INVENTORY := inventory/container
-# testinfra against the persistent container target
+# The persistent container target by default; INVENTORY=inventory/vm for the VM.
+INVENTORY ?= inventory/container
+TARGET_INVENTORY := $(INVENTORY)
+# testinfra against that target
 TESTINFRA_TARGET := --hosts=all --connection=ansible --ansible-inventory=$(TARGET_INVENTORY)
 
 .DEFAULT_GOAL := help
-.PHONY: help up test venv lint unit molecule target target-verify target-destroy images clean
+.PHONY: help up test venv lint unit molecule target target-verify rehearsal target-destroy images clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-15s %s\n", $$1, $$2 }'
@@ -54,6 +56,9 @@ target: venv ## Create and provision the persistent container target (left runni
 
 target-verify: venv ## Run the testinfra suite against the persistent container target
 	pytest $(TESTINFRA_TARGET) tests/integration
+
+rehearsal: venv ## Rehearse the evaluation on a provisioned target: one PASS/FAIL line per step
+	pytest $(TESTINFRA_TARGET) tests/integration --rehearsal -q -p no:cacheprovider
 
 target-destroy: venv ## Remove the persistent container target and its Docker volume
 	ansible-playbook -i $(TARGET_INVENTORY) playbooks/container_target.yml -e container_target_state=absent

@@ -22,6 +22,83 @@ import pytest
 LOOPBACK = "127.0.0.1"
 SERVICES = ("mariadb", "wordpress", "nginx")
 
+# What an evaluator does (SUBJECT.md), then what a careful operator adds.
+# Every test says which of these it proves: @pytest.mark.evaluation("<step>").
+EVALUATION_STEPS = {
+    "1": "No credential in git outside the secrets",
+    "2": "Every container, image, volume and network removed, then `make` rebuilds",
+    "3": "Nothing forbidden in compose, Makefile, Dockerfiles and scripts",
+    "4": "https://<domain> serves the configured site over TLS 1.2/1.3; port 80 fails",
+    "5": "Dockerfiles FROM debian:bookworm, images named after services, network, compose ps",
+    "6": "Both named volumes keep their data under /home/<login>/data",
+    "7": "The user comments and the administrator edits a page, in a browser",
+    "8": "The database is not empty; its accounts are as they should be",
+    "9": "Reboot: everything comes back, earlier changes still there",
+    "10": "A configuration change is rebuilt and works",
+    "11": "Bonus services work",
+    "crash": "Each container is back and healthy within 10 s of a kill -9",
+    "load": "60 s of HTTPS load: only 2xx answers, no restart",
+    "hardening": "Secrets, privileges, limits, read-only filesystems, TLS grade",
+}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--rehearsal",
+        action="store_true",
+        help="end with one PASS/FAIL line per evaluation step",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "evaluation(step): the evaluation step a test proves")
+    config.pluginmanager.register(_Rehearsal(config.getoption("--rehearsal")), "inception-rehearsal")
+
+
+class _Rehearsal:
+    """Maps each test to its evaluation step and, when asked, reports per step."""
+
+    def __init__(self, report: bool):
+        self.report = report
+        self.outcomes: dict[str, dict[str, str]] = {step: {} for step in EVALUATION_STEPS}
+        self.step_of: dict[str, str] = {}
+
+    def pytest_collection_modifyitems(self, items):
+        for item in items:
+            marker = item.get_closest_marker("evaluation")
+            if marker is None or marker.args[0] not in EVALUATION_STEPS:
+                raise pytest.UsageError(f"{item.nodeid}: mark it @pytest.mark.evaluation(<step>)")
+            self.step_of[item.nodeid] = marker.args[0]
+            self.outcomes[marker.args[0]][item.nodeid] = "not run"
+
+    def pytest_runtest_logreport(self, report):
+        step = self.step_of.get(report.nodeid)
+        # A failure in setup or teardown counts; otherwise the call's outcome.
+        if (
+            step
+            and self.outcomes[step][report.nodeid] != "failed"
+            and (report.failed or report.when == "call")
+        ):
+            self.outcomes[step][report.nodeid] = report.outcome
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.report:
+            return
+        terminalreporter.section("evaluation rehearsal")
+        for step, title in EVALUATION_STEPS.items():
+            results = list(self.outcomes[step].values())
+            if not results:
+                verdict = "NO TEST"
+            elif "failed" in results:
+                verdict = "FAIL"
+            elif all(r == "passed" for r in results):
+                verdict = "PASS"
+            else:
+                verdict = "INCOMPLETE"
+            counted = f"{results.count('passed')}/{len(results)} passed"
+            terminalreporter.write_line(f"{verdict:<10} {step:>9}  {title}  ({counted})")
+
+
 # The inventory variables the suite needs, rendered by Ansible in one call.
 _SETTINGS_TEMPLATE = (
     "{{ {'login': inception_login, 'domain': inception_domain,"

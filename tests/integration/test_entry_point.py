@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+pytestmark = pytest.mark.evaluation("4")
+
 
 def test_nothing_listens_on_port_80(host):
     assert not host.socket("tcp://0.0.0.0:80").is_listening

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import SERVICES
 
+pytestmark = pytest.mark.evaluation("load")
+
 PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "artifacts"
 DURATION_S = 60

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import SERVICES, mariadb_query
@@ -16,6 +17,7 @@ def containers(docker) -> dict[str, dict]:
     return {c["Name"].lstrip("/"): c for c in inspected}
 
 
+@pytest.mark.evaluation("5")
 @pytest.mark.parametrize("service", SERVICES)
 def test_service_is_healthy_and_restarts_by_itself(containers, service):
     state = containers[service]["State"]
@@ -24,17 +26,20 @@ def test_service_is_healthy_and_restarts_by_itself(containers, service):
     assert containers[service]["HostConfig"]["RestartPolicy"]["Name"] in ("always", "unless-stopped")
 
 
+@pytest.mark.evaluation("5")
 @pytest.mark.parametrize("service", SERVICES)
 def test_image_is_named_after_its_service_and_built_here(containers, target, service):
     assert containers[service]["Config"]["Image"] == f"{service}:{target.image_tag}"
     assert not containers[service]["Config"]["Image"].endswith(":latest")
 
 
+@pytest.mark.evaluation("3")
 @pytest.mark.parametrize("service", SERVICES)
 def test_pid_1_is_the_daemon_itself(docker, service):
     assert docker("exec", service, "cat", "/proc/1/comm").strip() == DAEMONS[service][:15]
 
 
+@pytest.mark.evaluation("5")
 @pytest.mark.parametrize("service", SERVICES)
 def test_dockerfile_starts_from_debian_bookworm(host, target, service):
     dockerfile = host.file(f"{target.tree}/srcs/requirements/{service}/Dockerfile").content_string
@@ -44,6 +49,7 @@ def test_dockerfile_starts_from_debian_bookworm(host, target, service):
     assert set(froms) == {"debian:bookworm"}
 
 
+@pytest.mark.evaluation("3")
 def test_tree_follows_the_subject_layout(host, target):
     for path in ("Makefile", "srcs/docker-compose.yml", "srcs/.env", "srcs/requirements/tools"):
         assert host.file(f"{target.tree}/{path}").exists, path
@@ -52,6 +58,7 @@ def test_tree_follows_the_subject_layout(host, target):
             assert host.file(f"{target.tree}/srcs/requirements/{service}/{part}").exists
 
 
+@pytest.mark.evaluation("3")
 def test_compose_file_has_no_forbidden_network_settings(host, target):
     compose = host.file(f"{target.tree}/srcs/docker-compose.yml").content_string
     assert "\nnetworks:" in compose
@@ -59,12 +66,47 @@ def test_compose_file_has_no_forbidden_network_settings(host, target):
         assert forbidden not in compose
 
 
+# What the evaluator greps for in compose, Makefiles, Dockerfiles and scripts:
+# keep-alive hacks, daemons sent to the background, host networking, links.
+FORBIDDEN = {
+    "tail -f": re.compile(r"tail\s+-f"),
+    "sleep infinity": re.compile(r"sleep\s+infinity"),
+    "while true": re.compile(r"while\s+(true|:|\[\s*1\s*\])"),
+    "a command sent to the background": re.compile(r"(?<![&>|])&\s*$"),
+    "a bare shell as the command": re.compile(
+        r"^\s*(CMD|ENTRYPOINT)\s*\[?\s*\"?(/bin/)?(ba)?sh\"?\s*\]?\s*$"
+    ),
+    "host networking": re.compile(r"network(_mode)?:\s*\"?host"),
+    "links": re.compile(r"^\s*links:|--link\b"),
+}
+
+
+@pytest.mark.evaluation("3")
+def test_no_keep_alive_hack_background_daemon_or_link_in_the_tree(host, target):
+    listed = host.check_output(
+        "find %s -type f \\( -name Dockerfile -o -name Makefile -o -name '*.sh'"
+        " -o -name docker-compose.yml \\)",
+        target.tree,
+    ).split()
+    assert len(listed) >= 1 + 1 + len(SERVICES) * 2, listed
+    found = [
+        f"{path}:{number}: {what}: {line.strip()}"
+        for path in listed
+        for number, line in enumerate(host.file(path).content_string.splitlines(), start=1)
+        for what, pattern in FORBIDDEN.items()
+        if pattern.search(line)
+    ]
+    assert found == []
+
+
+@pytest.mark.evaluation("5")
 def test_stack_network_joins_the_services(docker):
     network = json.loads(docker("network", "inspect", "inception"))[0]
     assert network["Driver"] == "bridge"
     assert sorted(c["Name"] for c in network["Containers"].values()) == sorted(SERVICES)
 
 
+@pytest.mark.evaluation("6")
 @pytest.mark.parametrize("volume", ["mariadb", "wordpress"])
 def test_named_volume_keeps_its_data_under_home_login_data(docker, target, volume):
     info = json.loads(docker("volume", "inspect", volume))[0]
@@ -72,12 +114,14 @@ def test_named_volume_keeps_its_data_under_home_login_data(docker, target, volum
     assert info["Options"]["o"] == "bind"
 
 
+@pytest.mark.evaluation("6")
 def test_database_files_live_in_the_data_folder(host, target):
     assert host.file(f"{target.data}/mariadb/.inception-initialized").exists
     assert host.file(f"{target.data}/mariadb/wordpress").is_directory
     assert host.file(f"{target.data}/wordpress/wp-includes/version.php").exists
 
 
+@pytest.mark.evaluation("8")
 def test_wordpress_has_two_users_and_one_administrator(host, target):
     rows = mariadb_query(
         host,
@@ -91,12 +135,24 @@ def test_wordpress_has_two_users_and_one_administrator(host, target):
     assert "admin" not in target.admin_user.lower()
 
 
+@pytest.mark.evaluation("4")
 def test_site_title_is_the_inventory_one(host, target):
     assert mariadb_query(host, "SELECT option_value FROM wp_options WHERE option_name = 'blogname'") == [
         [target.site_title]
     ]
 
 
+@pytest.mark.evaluation("8")
+def test_database_is_not_empty(host):
+    tables = mariadb_query(
+        host, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'wordpress'"
+    )
+    assert int(tables[0][0]) >= 12  # WordPress's own tables
+    published = mariadb_query(host, "SELECT COUNT(*) FROM wp_posts WHERE post_status = 'publish'")
+    assert int(published[0][0]) >= 1
+
+
+@pytest.mark.evaluation("8")
 def test_database_account_has_rights_on_the_wordpress_database_only(host):
     grants = mariadb_query(host, "SHOW GRANTS FOR 'wordpress'@'%'")
     privileges = [row[0] for row in grants]
@@ -105,11 +161,13 @@ def test_database_account_has_rights_on_the_wordpress_database_only(host):
     assert privileges[1].startswith("GRANT ALL PRIVILEGES ON `wordpress`.*")
 
 
+@pytest.mark.evaluation("hardening")
 def test_root_has_no_network_account(host):
     hosts = {row[0] for row in mariadb_query(host, "SELECT Host FROM mysql.user WHERE User = 'root'")}
     assert hosts == {"localhost"}
 
 
+@pytest.mark.evaluation("hardening")
 def test_root_cannot_log_in_over_the_network(host, target):
     # From the wordpress container, with root's real password (read from stdin).
     probe = (
@@ -123,6 +181,7 @@ def test_root_cannot_log_in_over_the_network(host, target):
     assert result.rc == 3
 
 
+@pytest.mark.evaluation("hardening")
 def test_secrets_are_root_only_on_the_target(host, target):
     folder = host.file(f"{target.tree}/secrets")
     assert folder.user == "root"
@@ -133,6 +192,7 @@ def test_secrets_are_root_only_on_the_target(host, target):
         assert secret.mode == 0o600
 
 
+@pytest.mark.evaluation("hardening")
 def test_no_secret_in_images_containers_or_logs(host, docker, containers, secret_values):
     evidence = []
     for service in SERVICES:
@@ -145,6 +205,7 @@ def test_no_secret_in_images_containers_or_logs(host, docker, containers, secret
     assert leaked == []
 
 
+@pytest.mark.evaluation("hardening")
 def test_only_www_data_reads_the_database_password_copy(host, secret_values):
     # The Docker secret itself stays root-only inside the container...
     assert host.run("docker exec -u www-data wordpress cat /run/secrets/db_password").rc != 0
@@ -165,6 +226,7 @@ HARDENING = {
 }
 
 
+@pytest.mark.evaluation("hardening")
 @pytest.mark.parametrize("service", SERVICES)
 def test_container_is_hardened_and_limited(containers, service):
     host_config = containers[service]["HostConfig"]
@@ -179,6 +241,7 @@ def test_container_is_hardened_and_limited(containers, service):
     assert host_config["PidsLimit"] == pids
 
 
+@pytest.mark.evaluation("hardening")
 @pytest.mark.parametrize("service", SERVICES)
 def test_root_filesystem_is_read_only_even_for_root(host, service):
     written = host.run("docker exec %s touch /usr/local/bin/probe", service)
@@ -186,6 +249,7 @@ def test_root_filesystem_is_read_only_even_for_root(host, service):
     assert "Read-only file system" in written.stderr
 
 
+@pytest.mark.evaluation("hardening")
 @pytest.mark.parametrize(
     ("service", "daemon", "user"),
     [

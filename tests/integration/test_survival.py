@@ -68,10 +68,12 @@ def container_ids(docker) -> dict[str, str]:
     return {s: docker("inspect", "-f", "{{.Id}}", s).strip() for s in SERVICES}
 
 
+@pytest.mark.evaluation("8")
 def test_written_content_is_served(target, written):
     assert_still_served(target, written)
 
 
+@pytest.mark.evaluation("crash")
 @pytest.mark.parametrize("service", SERVICES)
 def test_killed_main_process_comes_back_healthy_within_10_s(
     host, docker, target, written, measurements, service
@@ -111,6 +113,7 @@ def run_site_playbook(host, *extra_vars: str) -> str:
     return result.stdout
 
 
+@pytest.mark.evaluation("10")
 def test_configuration_change_rebuilds_only_what_depends_on_it(host, docker, target, written, measurements):
     before = container_ids(docker)
     started = time.monotonic()
@@ -132,6 +135,7 @@ def test_configuration_change_rebuilds_only_what_depends_on_it(host, docker, tar
     assert_still_served(target, written)
 
 
+@pytest.mark.evaluation("2")
 def test_wipe_everything_then_make_rebuilds_from_nothing(host, docker, target, written, measurements):
     wipe = (
         f"set -e; cd {target.tree}; docker compose --project-directory srcs -f srcs/docker-compose.yml down;"
@@ -151,6 +155,7 @@ def test_wipe_everything_then_make_rebuilds_from_nothing(host, docker, target, w
     assert_still_served(target, written)
 
 
+@pytest.mark.evaluation("9")
 def test_reboot_brings_the_stack_back_by_itself(host, target, written, measurements):
     started = time.monotonic()
     if host.backend.get_variables().get("ansible_connection") == "community.docker.docker":

@@ -12,6 +12,8 @@ import ssl
 import pytest
 from conftest import LOOPBACK, https_get
 
+pytestmark = pytest.mark.evaluation("4")
+
 
 def _context(target, version: ssl.TLSVersion) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=str(target.ca_path))

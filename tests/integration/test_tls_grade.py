@@ -11,6 +11,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.evaluation("hardening")
+
 # Findings of severity MEDIUM or worse that stay, and why.
 ACCEPTED = {
     "cert_revocation": "a local CA publishes no CRL and runs no OCSP responder",

@@ -1,0 +1,219 @@
+"""The evaluator's step 7 in a real browser: headless Chromium from Debian.
+
+The normal user logs in and comments on a post; the administrator logs in,
+approves that comment (WordPress holds a new commenter's first comment for
+moderation) and edits a page in the block editor; then a visitor with no
+session sees both. Chromium trusts the local CA through its own certificate
+database (NSS, in a throw-away HOME) and reaches https://<domain>/ through the
+forwarded loopback port: nothing is bypassed that a person's browser checks.
+Screenshots go to artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from conftest import LOOPBACK, mariadb_query
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
+
+pytestmark = pytest.mark.evaluation("7")
+
+PROJECT = Path(__file__).resolve().parents[2]
+ARTIFACTS = PROJECT / "artifacts" / "browser"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+WAIT_S = 30
+
+# Chromium's connections to Google's services are refused on a closed
+# network: switch them off rather than let them time out.
+QUIET_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,1024",
+)
+
+
+@pytest.fixture(scope="module")
+def browser_home(tmp_path_factory, target) -> Path:
+    """A HOME whose NSS database trusts the local CA, and only for that."""
+    home = tmp_path_factory.mktemp("chromium-home")
+    nssdb = home / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True)
+    subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-N", "--empty-password"], check=True)
+    subprocess.run(
+        [
+            "certutil",
+            "-d",
+            f"sql:{nssdb}",
+            "-A",
+            "-n",
+            "inception-local-ca",
+            "-t",
+            "C,,",
+            "-i",
+            target.ca_path,
+        ],
+        check=True,
+    )
+    return home
+
+
+@pytest.fixture(scope="module")
+def open_browser(browser_home, target, tmp_path_factory):
+    """Start a fresh Chromium (no cookies) for one person; closed at the end of the module."""
+    started = []
+
+    def start() -> webdriver.Chrome:
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in QUIET_FLAGS:
+            options.add_argument(flag)
+        options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+        # <domain>:443 is the target's 443, forwarded to a loopback port here.
+        options.add_argument(f"--host-resolver-rules=MAP {target.domain}:443 {LOOPBACK}:{target.https_port}")
+        service = Service(CHROMEDRIVER, env={**os.environ, "HOME": str(browser_home)})
+        driver = webdriver.Chrome(options=options, service=service)
+        driver.set_page_load_timeout(60)
+        started.append(driver)
+        return driver
+
+    yield start
+    for driver in started:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def screenshot(host):
+    shutil.rmtree(ARTIFACTS / host.backend.host, ignore_errors=True)
+    folder = ARTIFACTS / host.backend.host
+    folder.mkdir(parents=True)
+    taken = []
+
+    def take(driver: webdriver.Chrome, name: str) -> None:
+        taken.append(name)
+        driver.save_screenshot(str(folder / f"{len(taken):02d}-{name}.png"))
+
+    return take
+
+
+def wait_for(driver, condition):
+    return WebDriverWait(driver, WAIT_S).until(condition)
+
+
+def log_in(driver, target, login: str, password: str) -> None:
+    driver.get(f"https://{target.domain}/wp-login.php")
+    wait_for(driver, expected_conditions.element_to_be_clickable((By.ID, "user_login"))).send_keys(login)
+    driver.find_element(By.ID, "user_pass").send_keys(password)
+    driver.find_element(By.ID, "wp-submit").click()
+    wait_for(driver, expected_conditions.presence_of_element_located((By.ID, "wpadminbar")))
+
+
+def first_published(host, post_type: str) -> int:
+    rows = mariadb_query(
+        host,
+        f"SELECT ID FROM wp_posts WHERE post_type = '{post_type}' AND post_status = 'publish'"
+        " ORDER BY ID LIMIT 1",
+    )
+    assert rows, f"no published {post_type} to work on"
+    return int(rows[0][0])
+
+
+@pytest.fixture(scope="module")
+def evaluation(host, target, secret_values, open_browser, screenshot) -> dict:
+    """Run the whole scenario once; the tests below check what each person saw."""
+    marker = uuid.uuid4().hex[:10]
+    post_id, page_id = first_published(host, "post"), first_published(host, "page")
+    seen: dict[str, object] = {
+        "comment": f"Comment from the browser {marker}",
+        "title": f"Edited page {marker}",
+    }
+
+    reader = open_browser()
+    log_in(reader, target, target.user, secret_values["wp_user_password"])
+    screenshot(reader, "user-logged-in")
+    reader.get(f"https://{target.domain}/?p={post_id}")
+    wait_for(reader, expected_conditions.element_to_be_clickable((By.ID, "comment"))).send_keys(
+        seen["comment"]
+    )
+    reader.find_element(By.CSS_SELECTOR, "#commentform [type=submit]").click()
+    wait_for(
+        reader, expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "body"), seen["comment"])
+    )
+    seen["reader_after_comment"] = reader.find_element(By.TAG_NAME, "body").text
+    screenshot(reader, "user-commented")
+
+    admin = open_browser()
+    log_in(admin, target, target.admin_user, secret_values["wp_admin_password"])
+    screenshot(admin, "admin-logged-in")
+    admin.get(f"https://{target.domain}/wp-admin/edit-comments.php?comment_status=moderated")
+    row = wait_for(
+        admin,
+        expected_conditions.presence_of_element_located(
+            (By.XPATH, f"//tr[contains(@class, 'comment')][.//p[contains(., '{seen['comment']}')]]")
+        ),
+    )
+    # The row's actions show on hover; a person hovers, the test follows the link.
+    admin.get(row.find_element(By.CSS_SELECTOR, ".approve a").get_attribute("href"))
+    screenshot(admin, "admin-approved-comment")
+
+    admin.get(f"https://{target.domain}/wp-admin/post.php?post={page_id}&action=edit")
+    title = wait_for(
+        admin, expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, ".editor-post-title__input"))
+    )
+    # The editor's welcome guide, shown to a first-time user, covers the page.
+    for close in admin.find_elements(By.CSS_SELECTOR, ".components-modal__header button"):
+        close.click()
+    title.click()
+    title.send_keys(Keys.CONTROL, "a")
+    title.send_keys(seen["title"])
+    screenshot(admin, "admin-editing-page")
+    admin.find_element(By.CSS_SELECTOR, ".editor-post-publish-button").click()
+    wait_for(
+        admin,
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".components-snackbar")),
+    )
+    screenshot(admin, "admin-updated-page")
+
+    visitor = open_browser()
+    visitor.get(f"https://{target.domain}/?p={post_id}")
+    seen["visitor_post"] = visitor.find_element(By.TAG_NAME, "body").text
+    seen["visitor_post_url"] = visitor.current_url
+    comment = visitor.find_element(By.XPATH, f"//p[contains(., '{seen['comment']}')]")
+    visitor.execute_script("arguments[0].scrollIntoView({block: 'center'});", comment)
+    screenshot(visitor, "visitor-sees-comment")
+    visitor.get(f"https://{target.domain}/?page_id={page_id}")
+    seen["visitor_page_title"] = visitor.title
+    seen["visitor_page"] = visitor.find_element(By.TAG_NAME, "body").text
+    screenshot(visitor, "visitor-sees-edited-page")
+    return seen
+
+
+def test_user_comment_waits_for_moderation_then_is_public(evaluation):
+    assert "Your comment is awaiting moderation." in evaluation["reader_after_comment"]
+    assert evaluation["comment"] in evaluation["visitor_post"]
+
+
+def test_administrator_page_edit_is_public(evaluation):
+    assert evaluation["title"] in evaluation["visitor_page"]
+    assert evaluation["visitor_page_title"].startswith(evaluation["title"])
+
+
+def test_visitor_stays_on_https_under_the_site_name(evaluation, target):
+    assert evaluation["visitor_post_url"].startswith(f"https://{target.domain}/")
