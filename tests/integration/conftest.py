@@ -38,6 +38,7 @@ EVALUATION_STEPS = {
     "11": "Bonus services work",
     "crash": "Each container is back and healthy within 10 s of a kill -9",
     "load": "60 s of HTTPS load: only 2xx answers, no restart",
+    "performance": "Page cache never serves a personal page; compression, HTTP/2",
     "hardening": "Secrets, privileges, limits, read-only filesystems, TLS grade",
 }
 
@@ -182,14 +183,24 @@ class _SiteConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(raw, server_hostname=self._site_name)
 
 
-def https_get(target, path: str = "/", headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
-    """GET https://<domain><path> through the forwarded port, as a browser would."""
+def https_request(
+    target,
+    method: str,
+    path: str = "/",
+    headers: dict[str, str] | None = None,
+    body: str | None = None,
+) -> http.client.HTTPResponse:
+    """One request to https://<domain><path> through the forwarded port, as a browser sends it."""
     connection = _SiteConnection(target, ssl.create_default_context(cafile=str(target.ca_path)))
-    connection.request("GET", path, headers={"Host": target.domain, **(headers or {})})
+    connection.request(method, path, body=body, headers={"Host": target.domain, **(headers or {})})
     response = connection.getresponse()
     response.body = response.read()
     connection.close()
     return response
+
+
+def https_get(target, path: str = "/", headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    return https_request(target, "GET", path, headers)
 
 
 def wait_until_healthy(host, services=SERVICES, timeout: float = 300) -> float:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -33,6 +34,8 @@ ARTIFACTS = PROJECT / "artifacts" / "browser"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 WAIT_S = 30
+# A change reaches anonymous visitors within this (the page cache keeps 5 s).
+PUBLIC_WITHIN_S = 10
 
 # Chromium's connections to Google's services are refused on a closed
 # network: switch them off rather than let them time out.
@@ -125,6 +128,18 @@ def log_in(driver, target, login: str, password: str) -> None:
     wait_for(driver, expected_conditions.presence_of_element_located((By.ID, "wpadminbar")))
 
 
+def reload_until(driver, url: str, text: str) -> float:
+    """Load url until text shows (the page cache may serve a copy a few seconds old); return the wait."""
+    started = time.monotonic()
+    while True:
+        driver.get(url)
+        if text in driver.find_element(By.TAG_NAME, "body").text:
+            return time.monotonic() - started
+        if time.monotonic() - started > PUBLIC_WITHIN_S:
+            return time.monotonic() - started
+        time.sleep(0.5)
+
+
 def first_published(host, post_type: str) -> int:
     rows = mariadb_query(
         host,
@@ -162,15 +177,19 @@ def evaluation(host, target, secret_values, open_browser, screenshot) -> dict:
     admin = open_browser()
     log_in(admin, target, target.admin_user, secret_values["wp_admin_password"])
     screenshot(admin, "admin-logged-in")
-    admin.get(f"https://{target.domain}/wp-admin/edit-comments.php?comment_status=moderated")
+    admin.get(f"https://{target.domain}/wp-admin/edit-comments.php")
     row = wait_for(
         admin,
         expected_conditions.presence_of_element_located(
             (By.XPATH, f"//tr[contains(@class, 'comment')][.//p[contains(., '{seen['comment']}')]]")
         ),
     )
-    # The row's actions show on hover; a person hovers, the test follows the link.
-    admin.get(row.find_element(By.CSS_SELECTOR, ".approve a").get_attribute("href"))
+    # WordPress holds a commenter's first comment for moderation; later ones
+    # from an approved commenter go straight through.
+    seen["held"] = "unapproved" in row.get_attribute("class").split()
+    if seen["held"]:
+        # The row's actions show on hover; a person hovers, the test follows the link.
+        admin.get(row.find_element(By.CSS_SELECTOR, ".approve a").get_attribute("href"))
     screenshot(admin, "admin-approved-comment")
 
     admin.get(f"https://{target.domain}/wp-admin/post.php?post={page_id}&action=edit")
@@ -192,27 +211,34 @@ def evaluation(host, target, secret_values, open_browser, screenshot) -> dict:
     screenshot(admin, "admin-updated-page")
 
     visitor = open_browser()
-    visitor.get(f"https://{target.domain}/?p={post_id}")
+    seen["comment_public_after_s"] = reload_until(
+        visitor, f"https://{target.domain}/?p={post_id}", seen["comment"]
+    )
     seen["visitor_post"] = visitor.find_element(By.TAG_NAME, "body").text
     seen["visitor_post_url"] = visitor.current_url
     comment = visitor.find_element(By.XPATH, f"//p[contains(., '{seen['comment']}')]")
     visitor.execute_script("arguments[0].scrollIntoView({block: 'center'});", comment)
     screenshot(visitor, "visitor-sees-comment")
-    visitor.get(f"https://{target.domain}/?page_id={page_id}")
+    seen["edit_public_after_s"] = reload_until(
+        visitor, f"https://{target.domain}/?page_id={page_id}", seen["title"]
+    )
     seen["visitor_page_title"] = visitor.title
     seen["visitor_page"] = visitor.find_element(By.TAG_NAME, "body").text
     screenshot(visitor, "visitor-sees-edited-page")
     return seen
 
 
-def test_user_comment_waits_for_moderation_then_is_public(evaluation):
-    assert "Your comment is awaiting moderation." in evaluation["reader_after_comment"]
+def test_user_comment_is_public_within_10_s_once_approved(evaluation):
+    if evaluation["held"]:
+        assert "Your comment is awaiting moderation." in evaluation["reader_after_comment"]
     assert evaluation["comment"] in evaluation["visitor_post"]
+    assert evaluation["comment_public_after_s"] <= PUBLIC_WITHIN_S
 
 
-def test_administrator_page_edit_is_public(evaluation):
+def test_administrator_page_edit_is_public_within_10_s(evaluation):
     assert evaluation["title"] in evaluation["visitor_page"]
     assert evaluation["visitor_page_title"].startswith(evaluation["title"])
+    assert evaluation["edit_public_after_s"] <= PUBLIC_WITHIN_S
 
 
 def test_visitor_stays_on_https_under_the_site_name(evaluation, target):

@@ -218,11 +218,12 @@ def test_only_www_data_reads_the_database_password_copy(host, secret_values):
     assert mounts == "tmpfs"
 
 
-# The capabilities each service keeps (all others dropped), and its limits.
+# The capabilities each service keeps (all others dropped), and its limits:
+# memory (MiB), CPUs, processes.
 HARDENING = {
-    "mariadb": ({"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"}, 384, 200),
-    "wordpress": ({"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"}, 512, 200),
-    "nginx": ({"CHOWN", "NET_BIND_SERVICE", "SETGID", "SETUID"}, 128, 100),
+    "mariadb": ({"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"}, 384, 1, 200),
+    "wordpress": ({"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"}, 512, 2, 200),
+    "nginx": ({"CHOWN", "NET_BIND_SERVICE", "SETGID", "SETUID"}, 128, 1, 100),
 }
 
 
@@ -230,14 +231,14 @@ HARDENING = {
 @pytest.mark.parametrize("service", SERVICES)
 def test_container_is_hardened_and_limited(containers, service):
     host_config = containers[service]["HostConfig"]
-    capabilities, memory_mib, pids = HARDENING[service]
+    capabilities, memory_mib, cpus, pids = HARDENING[service]
     assert host_config["CapDrop"] == ["ALL"]
     assert {c.removeprefix("CAP_") for c in host_config["CapAdd"]} == capabilities
     assert "no-new-privileges:true" in host_config["SecurityOpt"]
     assert host_config["Privileged"] is False
     assert host_config["ReadonlyRootfs"] is True
     assert host_config["Memory"] == memory_mib * 1024 * 1024
-    assert host_config["NanoCpus"] == 1_000_000_000
+    assert host_config["NanoCpus"] == cpus * 1_000_000_000
     assert host_config["PidsLimit"] == pids
 
 

@@ -60,6 +60,7 @@ BAD_INPUTS = [
     ({"inception_user_password": "has a space in it"}, "inception_user_password: must be at least 12"),
     ({"inception_php_fpm_port": "80"}, "inception_php_fpm_port: must be a port from 1024 to 65535"),
     ({"inception_php_fpm_port": "nine"}, "inception_php_fpm_port: must be a port from 1024 to 65535"),
+    ({"inception_wordpress_theme": "astra"}, "inception_wordpress_theme: must be one of twentytwentyone,"),
     ({"inception_image_tag": "latest"}, "inception_image_tag: must be a Docker tag other than 'latest'"),
 ]
 
