@@ -17,7 +17,7 @@ TARGET_INVENTORY := $(INVENTORY)
 TESTINFRA_TARGET := --hosts=all --connection=ansible --ansible-inventory=$(TARGET_INVENTORY)
 
 .DEFAULT_GOAL := help
-.PHONY: help up test venv lint unit molecule target target-verify rehearsal target-destroy images clean
+.PHONY: help up test venv lint unit molecule target target-verify rehearsal target-destroy benchmark images clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-15s %s\n", $$1, $$2 }'
@@ -62,6 +62,9 @@ rehearsal: venv ## Rehearse the evaluation on a provisioned target: one PASS/FAI
 
 target-destroy: venv ## Remove the persistent container target and its Docker volume
 	ansible-playbook -i $(TARGET_INVENTORY) playbooks/container_target.yml -e container_target_state=absent
+
+benchmark: venv ## Measure provisioning, serving, footprint and rebuild on a throw-away target (~6 min)
+	scripts/benchmark
 
 images: ## Build the base and target images from Debian's archive (reused when up to date)
 	scripts/build-debian-image --suite bookworm --tag debian:bookworm --try-pull --save .cache/images/debian-bookworm.tar.gz
