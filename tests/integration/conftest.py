@@ -21,6 +21,7 @@ import pytest
 
 LOOPBACK = "127.0.0.1"
 SERVICES = ("mariadb", "wordpress", "nginx")
+BONUS_SERVICES = ("website", "adminer")
 
 # What an evaluator does (SUBJECT.md), then what a careful operator adds.
 # Every test says which of these it proves: @pytest.mark.evaluation("<step>").
@@ -97,7 +98,7 @@ class _Rehearsal:
             else:
                 verdict = "INCOMPLETE"
             counted = f"{results.count('passed')}/{len(results)} passed"
-            terminalreporter.write_line(f"{verdict:<10} {step:>9}  {title}  ({counted})")
+            terminalreporter.write_line(f"{verdict:<10} {step:>11}  {title}  ({counted})")
 
 
 # The inventory variables the suite needs, rendered by Ansible in one call.
@@ -106,6 +107,8 @@ _SETTINGS_TEMPLATE = (
     " 'site_title': inception_site_title, 'admin_user': inception_admin_user,"
     " 'user': inception_user, 'image_tag': inception_image_tag,"
     " 'https_port': target_https_forwarded_port | int,"
+    " 'bonus': (['website'] if inception_bonus_website | bool else [])"
+    " + (['adminer'] if inception_bonus_adminer | bool else []),"
     " 'controller_dir': inception_controller_dir} | to_json }}"
 )
 
@@ -122,6 +125,12 @@ class Target:
     image_tag: str
     https_port: int
     controller_dir: str
+    bonus: tuple[str, ...] = ()
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """The mandatory services, then the bonus services switched on."""
+        return SERVICES + tuple(self.bonus)
 
     @property
     def tree(self) -> str:
@@ -139,7 +148,9 @@ class Target:
 @pytest.fixture(scope="module")
 def target(host) -> Target:
     result = host.ansible("ansible.builtin.debug", f'msg="{_SETTINGS_TEMPLATE}"', check=False)
-    return Target(**json.loads(result["msg"]) if isinstance(result["msg"], str) else result["msg"])
+    settings = json.loads(result["msg"]) if isinstance(result["msg"], str) else dict(result["msg"])
+    settings["bonus"] = tuple(settings["bonus"])
+    return Target(**settings)
 
 
 @pytest.fixture(scope="module")

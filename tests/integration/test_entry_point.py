@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.evaluation("4")
@@ -32,3 +34,25 @@ def test_only_nginx_publishes_a_port_and_only_443(docker):
         ":::443->443/tcp",
         "[::]:443->443/tcp",
     }
+
+
+# Reachable from outside the target: NGINX's 443, and on a VM the SSH that
+# Ansible and Vagrant use. Anything else listening beyond loopback fails.
+EXPECTED_LISTENERS = {443: {"docker-proxy"}, 22: {"sshd"}}
+
+
+def test_exact_set_of_ports_listening_beyond_loopback(host):
+    listing = host.check_output("ss -Hltnp")
+    outside = {}
+    for line in listing.splitlines():
+        fields = line.split()
+        address, port = fields[3].rsplit(":", 1)
+        if address.strip("[]") in ("127.0.0.1", "::1") or address.startswith("127."):
+            continue
+        processes = set(re.findall(r'\("([^"]+)"', fields[-1]))
+        outside.setdefault(int(port), set()).update(processes)
+    assert 443 in outside
+    unexpected = {
+        port: names for port, names in outside.items() if not names <= EXPECTED_LISTENERS.get(port, set())
+    }
+    assert unexpected == {}

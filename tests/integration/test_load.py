@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import SERVICES
 
 pytestmark = pytest.mark.evaluation("load")
 
@@ -51,11 +50,11 @@ end
 """
 
 
-def restart_marks(docker) -> dict[str, str]:
+def restart_marks(docker, target) -> dict[str, str]:
     """Each container's restart count and start time: any restart changes it."""
     return {
         service: docker("inspect", "-f", "{{.RestartCount}} {{.State.StartedAt}}", service).strip()
-        for service in SERVICES
+        for service in target.services
     }
 
 
@@ -65,7 +64,7 @@ def load_run(host, target, docker):
     assert install.rc == 0, install.stderr
     script = "/tmp/inception-status-counter.lua"
     host.check_output("printf '%%s' %s > %s", _STATUS_COUNTER, script)
-    before = restart_marks(docker)
+    before = restart_marks(docker, target)
     output = host.check_output(
         "wrk --threads 2 --connections %s --duration %ss --timeout 10s --script %s https://%s/",
         str(CONNECTIONS),
@@ -73,7 +72,7 @@ def load_run(host, target, docker):
         script,
         target.domain,
     )
-    after = restart_marks(docker)
+    after = restart_marks(docker, target)
     statuses = {int(k): v for k, v in json.loads(re.search(r"^STATUSES (.*)$", output, re.M)[1]).items()}
     errors = [int(n) for n in re.search(r"^ERRORS (.*)$", output, re.M)[1].split()]
     p50, p99 = (float(n) for n in re.search(r"^LATENCY_MS (.*)$", output, re.M)[1].split())

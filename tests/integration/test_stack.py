@@ -100,10 +100,10 @@ def test_no_keep_alive_hack_background_daemon_or_link_in_the_tree(host, target):
 
 
 @pytest.mark.evaluation("5")
-def test_stack_network_joins_the_services(docker):
+def test_stack_network_joins_the_services(docker, target):
     network = json.loads(docker("network", "inspect", "inception"))[0]
     assert network["Driver"] == "bridge"
-    assert sorted(c["Name"] for c in network["Containers"].values()) == sorted(SERVICES)
+    assert sorted(c["Name"] for c in network["Containers"].values()) == sorted(target.services)
 
 
 @pytest.mark.evaluation("6")
@@ -193,11 +193,12 @@ def test_secrets_are_root_only_on_the_target(host, target):
 
 
 @pytest.mark.evaluation("hardening")
-def test_no_secret_in_images_containers_or_logs(host, docker, containers, secret_values):
+def test_no_secret_in_images_containers_or_logs(host, docker, target, secret_values):
     evidence = []
-    for service in SERVICES:
-        evidence.append(docker("history", "--no-trunc", containers[service]["Config"]["Image"]))
-        evidence.append(json.dumps(containers[service]))
+    for service in target.services:
+        inspected = docker("inspect", service)
+        evidence.append(docker("history", "--no-trunc", json.loads(inspected)[0]["Config"]["Image"]))
+        evidence.append(inspected)
         # Both streams of the container's log.
         evidence.append(host.check_output("docker logs %s 2>&1", service))
     text = "\n".join(evidence)

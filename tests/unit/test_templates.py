@@ -36,10 +36,11 @@ REQUIRED = {
 TEMPLATES = sorted((role, path) for role in ROLES for path in (role / "templates").rglob("*.j2"))
 
 
-def render(role: Path, template: Path) -> str:
+def render(role: Path, template: Path, **overrides) -> str:
     variables = {"ansible_managed": "Ansible managed: do not edit", "role_path": str(role)}
     variables |= load_yaml(role / "defaults" / "main.yml") or {}
     variables |= {k: v for k, v in REQUIRED.items() if k.startswith(role.name + "_")}
+    variables |= overrides
     templar = Templar(loader=DataLoader(), variables=variables)
     # Role vars reference inputs: resolve them like Ansible does.
     for name, value in (load_yaml(role / "vars" / "main.yml") or {}).items():
@@ -67,7 +68,7 @@ def test_every_stack_template_is_listed_in_the_tree(project):
 
 def test_dockerfiles_start_from_the_base_image_and_hold_no_secret(rendered):
     dockerfiles = {name: text for name, text in rendered.items() if name.endswith("/Dockerfile")}
-    assert len(dockerfiles) == 3
+    assert len(dockerfiles) == 5  # three services, two bonus services
     for name, text in dockerfiles.items():
         assert text.splitlines()[0].startswith("FROM debian:bookworm"), name
         assert {line.split()[1] for line in text.splitlines() if line.startswith("FROM ")} == {
@@ -121,6 +122,45 @@ def test_compose_file_is_the_subjects_shape(rendered):
         options = compose["volumes"][volume]["driver_opts"]
         assert options == {"type": "none", "o": "bind", "device": f"/home/jdoe/data/{volume}"}
     assert set(compose["secrets"]) >= {"db_password", "db_root_password", "credentials"}
+
+
+STACK = Path(__file__).resolve().parents[2] / "roles" / "inception_stack"
+ALL_BONUS = {"website": True, "adminer": True}
+
+
+def test_bonus_services_are_hardened_unpublished_and_waited_for():
+    compose = yaml.safe_load(
+        render(STACK, STACK / "templates/srcs/docker-compose.yml.j2", inception_stack_bonus=ALL_BONUS)
+    )
+    services = compose["services"]
+    assert set(services) == {"mariadb", "wordpress", "nginx", "website", "adminer"}
+    for name in ALL_BONUS:
+        service = services[name]
+        assert service["image"] == f"{name}:1.0.0"
+        assert service["build"] == f"requirements/bonus/{name}"
+        assert service["cap_drop"] == ["ALL"]
+        assert "cap_add" not in service  # both run unprivileged from the start
+        assert service["read_only"] is True
+        assert "ports" not in service
+        assert services["nginx"]["depends_on"][name]["condition"] == "service_healthy"
+    site = render(
+        STACK,
+        STACK / "templates/srcs/requirements/nginx/conf/inception.conf.j2",
+        inception_stack_bonus=ALL_BONUS,
+    )
+    assert "location ^~ /site/ {" in site
+    assert "location ^~ /adminer/ {" in site
+
+
+def test_bonus_services_switched_off_leave_no_trace(rendered):
+    assert set(yaml.safe_load(rendered["srcs/docker-compose.yml"])["services"]) == {
+        "mariadb",
+        "wordpress",
+        "nginx",
+    }
+    site = rendered["srcs/requirements/nginx/conf/inception.conf"]
+    assert "/site/" not in site
+    assert "/adminer/" not in site
 
 
 def test_env_file_holds_no_secret(rendered):
