@@ -41,6 +41,7 @@ EVALUATION_STEPS = {
     "load": "60 s of HTTPS load: only 2xx answers, no restart",
     "performance": "Page cache never serves a personal page; compression, HTTP/2",
     "hardening": "Secrets, privileges, limits, read-only filesystems, TLS grade",
+    "docs": "README, USER_DOC and DEV_DOC in the tree, as the subject asks",
 }
 
 

@@ -273,3 +273,28 @@ def test_requests_are_served_by_an_unprivileged_user(host, service, daemon, user
     assert user in serving
     if service == "mariadb":
         assert serving == {"mysql"}
+
+
+@pytest.mark.evaluation("docs")
+def test_tree_carries_the_documents_the_subject_asks_for(host, target):
+    readme = host.file(f"{target.tree}/README.md").content_string
+    assert (
+        readme.splitlines()[0]
+        == f"*This project has been created as part of the 42 curriculum by {target.login}.*"
+    )
+    for heading in (
+        "## Description",
+        "## Instructions",
+        "## Resources",
+        "### Virtual machines vs Docker",
+        "### Secrets vs environment variables",
+        "### Docker network vs host network",
+        "### Docker volumes vs bind mounts",
+    ):
+        assert heading in readme
+    # Filled in from the inventory: the user's and the developer's guides name
+    # this target's administrator, site and data folders.
+    user_doc = host.file(f"{target.tree}/USER_DOC.md").content_string
+    assert target.admin_user in user_doc
+    assert target.domain in user_doc
+    assert f"{target.data}/mariadb" in host.file(f"{target.tree}/DEV_DOC.md").content_string
