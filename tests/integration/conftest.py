@@ -21,7 +21,7 @@ import pytest
 
 LOOPBACK = "127.0.0.1"
 SERVICES = ("mariadb", "wordpress", "nginx")
-BONUS_SERVICES = ("website", "adminer")
+BONUS_SERVICES = ("website", "adminer", "redis", "vsftpd")
 
 # What an evaluator does (SUBJECT.md), then what a careful operator adds.
 # Every test says which of these it proves: @pytest.mark.evaluation("<step>").
@@ -109,7 +109,11 @@ _SETTINGS_TEMPLATE = (
     " 'user': inception_user, 'image_tag': inception_image_tag,"
     " 'https_port': target_https_forwarded_port | int,"
     " 'bonus': (['website'] if inception_bonus_website | bool else [])"
-    " + (['adminer'] if inception_bonus_adminer | bool else []),"
+    " + (['adminer'] if inception_bonus_adminer | bool else [])"
+    " + (['redis'] if inception_bonus_redis | bool else [])"
+    " + (['vsftpd'] if inception_bonus_vsftpd | bool else []),"
+    " 'ftp_user': inception_ftp_user, 'ftp_passive_ports': inception_ftp_passive_ports | map('int') | list,"
+    " 'ftp_port': target_ftp_forwarded_port | default(0) | int,"
     " 'controller_dir': inception_controller_dir} | to_json }}"
 )
 
@@ -127,6 +131,9 @@ class Target:
     https_port: int
     controller_dir: str
     bonus: tuple[str, ...] = ()
+    ftp_user: str = ""
+    ftp_passive_ports: tuple[int, int] = (0, 0)
+    ftp_port: int = 0  # where the target's 21 is published here; 0: not published
 
     @property
     def services(self) -> tuple[str, ...]:
@@ -151,6 +158,7 @@ def target(host) -> Target:
     result = host.ansible("ansible.builtin.debug", f'msg="{_SETTINGS_TEMPLATE}"', check=False)
     settings = json.loads(result["msg"]) if isinstance(result["msg"], str) else dict(result["msg"])
     settings["bonus"] = tuple(settings["bonus"])
+    settings["ftp_passive_ports"] = tuple(settings["ftp_passive_ports"])
     return Target(**settings)
 
 
@@ -173,6 +181,10 @@ def secret_values(host, target) -> dict[str, str]:
     for line in host.file(f"{target.tree}/secrets/credentials.txt").content_string.splitlines():
         key, _, value = line.partition("=")
         secrets[key] = value
+    for name in ("redis_password", "ftp_password"):  # the bonus services', when on
+        secret = host.file(f"{target.tree}/secrets/{name}.txt")
+        if secret.exists:
+            secrets[name] = secret.content_string.strip()
     assert all(len(value) >= 12 for value in secrets.values())
     return secrets
 

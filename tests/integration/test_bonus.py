@@ -7,16 +7,35 @@ switched off is not running at all.
 
 from __future__ import annotations
 
+import ftplib
+import io
 import json
+import re
+import ssl
 import urllib.parse
 
 import pytest
-from conftest import BONUS_SERVICES, https_get, https_request
+from conftest import BONUS_SERVICES, LOOPBACK, https_get, https_request
 
 pytestmark = pytest.mark.evaluation("11")
 
-# Memory (MiB), CPUs, processes.
-LIMITS = {"website": (32, 0.5, 20), "adminer": (128, 0.5, 20)}
+# Memory (MiB), CPUs, processes; the capabilities kept (for the entrypoint,
+# which drops them with root); the account the main process runs as.
+LIMITS = {
+    "website": (32, 0.5, 20),
+    "adminer": (128, 0.5, 20),
+    "redis": (96, 0.5, 20),
+    "vsftpd": (64, 0.5, 40),
+}
+CAPABILITIES = {
+    "website": set(),
+    "adminer": set(),
+    "redis": {"CHOWN", "SETGID", "SETUID"},
+    "vsftpd": {"NET_BIND_SERVICE", "SETGID", "SETUID", "SYS_CHROOT"},
+}
+# vsftpd's master stays root (it binds 21, jails and switches each session);
+# its sessions run as www-data, which the FTP tests check.
+ACCOUNT = {"website": "www-data", "adminer": "www-data", "redis": "redis", "vsftpd": None}
 
 
 def require(target, service: str) -> None:
@@ -38,20 +57,23 @@ def test_bonus_service_is_healthy_hardened_and_unprivileged(host, docker, target
     assert container["State"]["Health"]["Status"] == "healthy"
     assert container["Config"]["Image"] == f"{service}:{target.image_tag}"
     assert config["CapDrop"] == ["ALL"]
-    assert not config["CapAdd"]
+    assert {c.removeprefix("CAP_") for c in config["CapAdd"] or []} == CAPABILITIES[service]
     assert config["ReadonlyRootfs"] is True
     assert "no-new-privileges:true" in config["SecurityOpt"]
-    assert not config["PortBindings"]
+    if service != "vsftpd":  # the FTP ports are checked with the entry point's
+        assert not config["PortBindings"]
     memory_mib, cpus, pids = LIMITS[service]
     assert (config["Memory"], config["NanoCpus"], config["PidsLimit"]) == (
         memory_mib * 2**20,
         int(cpus * 1e9),
         pids,
     )
-    # Its main process runs as www-data and holds no capability at all.
+    if ACCOUNT[service] is None:
+        return
+    # Its main process runs unprivileged and holds no capability at all.
     status = host.check_output("docker exec %s cat /proc/1/status", service)
     fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
-    assert fields["Uid"].split()[0] == "33"
+    assert fields["Uid"].split()[0] == host.check_output("docker exec %s id -u %s", service, ACCOUNT[service])
     assert fields["CapEff"].strip() == "0000000000000000"
 
 
@@ -127,3 +149,136 @@ def test_adminer_cannot_reach_root_nor_be_served_from_the_cache(target, secret_v
     assert "wp_posts" not in body
     assert "Access denied" in body or status != 200
     assert https_get(target, "/adminer/").getheader("X-Cache-Status") is None
+
+
+def redis_cli(host, *command: str) -> str:
+    """redis-cli inside its container, with the password from the secret (never on a command line)."""
+    script = 'REDISCLI_AUTH=$(cat /run/secrets/redis_password) exec redis-cli "$@"'
+    return host.check_output(
+        "docker exec redis sh -c %s redis-cli " + " ".join(["%s"] * len(command)), script, *command
+    )
+
+
+def redis_stat(host, name: str) -> int:
+    return int(re.search(rf"^{name}:(\d+)", redis_cli(host, "info", "stats"), re.M)[1])
+
+
+def test_wordpress_keeps_its_objects_in_redis(host, target):
+    require(target, "redis")
+    # Pages WordPress really builds (the cookie makes NGINX skip its page cache).
+    for _ in range(3):
+        assert https_get(target, "/", {"Cookie": "wordpress_no_cache=1"}).status == 200
+    keys = int(redis_cli(host, "dbsize"))
+    assert keys > 0
+    assert "options:alloptions" in redis_cli(host, "--scan", "--pattern", "wp:*options*")
+    # php's command line has no APCu: it reads WordPress's objects from Redis,
+    # and the hits show in Redis's own statistics (the hit ratio).
+    hits = redis_stat(host, "keyspace_hits")
+    title = host.check_output(
+        "docker exec -u www-data wordpress php -r %s",
+        'require "/var/www/html/wp-load.php"; echo get_option("blogname");',
+    )
+    assert title == target.site_title
+    assert redis_stat(host, "keyspace_hits") > hits
+
+
+def test_redis_requires_its_password(host, target):
+    require(target, "redis")
+    refused = host.run("docker exec redis redis-cli ping")
+    assert "NOAUTH" in refused.stdout + refused.stderr
+    assert redis_cli(host, "ping") == "PONG"
+
+
+@pytest.fixture(scope="module")
+def ftp(host, target, secret_values):
+    """curl on the target, logging in as the FTP account from a netrc file
+    (the password never on a command line); TLS checked against the local CA."""
+    require(target, "vsftpd")
+    install = host.run("DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl")
+    assert install.rc == 0, install.stderr
+    netrc = "/root/.inception-ftp-netrc"
+    # printf is the shell's own: the password reaches no process's arguments.
+    host.check_output(
+        "umask 077 && printf %s %s %s %s > %s",
+        "machine %s login %s password %s\\n",
+        target.domain,
+        target.ftp_user,
+        secret_values["ftp_password"],
+        netrc,
+    )
+
+    def run(*options: str, tls: bool = True, login: bool = True):
+        command = ["curl", "--silent", "--show-error", "--max-time", "30"]
+        if tls:
+            command += ["--ssl-reqd", "--cacert", f"{target.tree}/secrets/tls/ca.crt"]
+        if login:
+            command += ["--netrc-file", netrc]
+        return host.run(" ".join(["%s"] * (len(command) + len(options))), *command, *options)
+
+    yield run
+    host.run("rm -f %s", netrc)
+
+
+def test_ftps_upload_lands_in_the_wordpress_volume_as_www_data(host, target, ftp):
+    name = "ftp-probe.txt"
+    host.check_output("echo 'uploaded over FTPS' > /tmp/%s", name)
+    # Passive mode (PASV, not EPSV), through the published passive range.
+    upload = ftp("--disable-epsv", "-T", f"/tmp/{name}", f"ftp://{target.domain}/{name}")
+    assert upload.rc == 0, upload.stderr
+    landed = host.file(f"{target.data}/wordpress/{name}")
+    try:
+        assert landed.content_string == "uploaded over FTPS\n"
+        assert (landed.uid, landed.gid) == (33, 33)  # www-data, as WordPress's own files
+        listing = ftp("--disable-epsv", f"ftp://{target.domain}/")
+        assert listing.rc == 0, listing.stderr
+        assert name in listing.stdout
+        assert "wp-includes" in listing.stdout
+    finally:
+        host.run("rm -f %s /tmp/%s", f"{target.data}/wordpress/{name}", name)
+
+
+def test_ftp_account_is_jailed_in_the_wordpress_files(target, ftp):
+    # "//etc/" asks for the absolute /etc: outside the jail, it would list passwd.
+    escaped = ftp("--path-as-is", f"ftp://{target.domain}//etc/")
+    assert "passwd" not in escaped.stdout
+    assert escaped.rc != 0
+    # The jail's root is the WordPress files.
+    assert "wp-includes" in ftp(f"ftp://{target.domain}//").stdout
+
+
+def test_anonymous_ftp_is_refused(target, ftp):
+    anonymous = ftp("--user", "anonymous:guest", f"ftp://{target.domain}/", login=False)
+    assert anonymous.rc != 0
+    assert "530" in anonymous.stderr or "Access denied" in anonymous.stderr
+
+
+def test_plain_text_ftp_login_is_refused(target, ftp):
+    plain = ftp(f"ftp://{target.domain}/", tls=False)
+    assert plain.rc != 0
+    assert "530" in plain.stderr or "denied" in plain.stderr
+
+
+def test_ftps_from_this_machine_through_the_published_ports(host, target, secret_values):
+    """A real FTP client on this machine: explicit TLS verified against the
+    local CA for the site's name, passive mode through the published range."""
+    require(target, "vsftpd")
+    if not target.ftp_port:
+        pytest.skip("this target's FTP ports are not published to this machine")
+    context = ssl.create_default_context(cafile=str(target.ca_path))
+    client = ftplib.FTP_TLS(context=context, timeout=30)
+    client.connect(LOOPBACK, target.ftp_port)
+    client.host = target.domain  # the name TLS checks, on the control and data connections
+    client.auth()
+    client.login(target.ftp_user, secret_values["ftp_password"])
+    client.prot_p()
+    name = "ftp-probe-from-controller.txt"
+    try:
+        client.storbinary(f"STOR {name}", io.BytesIO(b"sent from the controller\n"))
+        assert name in client.nlst()
+        landed = host.file(f"{target.data}/wordpress/{name}")
+        assert landed.content_string == "sent from the controller\n"
+        assert landed.uid == 33
+    finally:
+        client.delete(name)
+        client.quit()
+    assert not host.file(f"{target.data}/wordpress/{name}").exists

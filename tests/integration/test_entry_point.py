@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -20,28 +21,34 @@ def test_nginx_listens_on_443(host):
     assert host.socket("tcp://0.0.0.0:443").is_listening
 
 
-def test_only_nginx_publishes_a_port_and_only_443(docker):
-    published = {}
-    for line in docker("ps", "--format", "{{.Names}} {{.Ports}}").splitlines():
-        name, _, ports = line.partition(" ")
-        # "3306/tcp" is only exposed to the stack's network; "->" is published.
-        mapped = [p.strip() for p in ports.split(",") if "->" in p]
-        if mapped:
-            published[name] = mapped
-    assert list(published) == ["nginx"]
-    assert set(published["nginx"]) <= {
-        "0.0.0.0:443->443/tcp",
-        ":::443->443/tcp",
-        "[::]:443->443/tcp",
-    }
+def published_ports(target) -> dict[str, set[int]]:
+    """What each service publishes on the target: 443 for NGINX; FTP's control
+    port and passive range when the vsftpd bonus service is on; nothing else."""
+    expected = {"nginx": {443}}
+    if "vsftpd" in target.services:
+        first, last = target.ftp_passive_ports
+        expected["vsftpd"] = {21, *range(first, last + 1)}
+    return expected
 
 
-# Reachable from outside the target: NGINX's 443, and on a VM the SSH that
-# Ansible and Vagrant use. Anything else listening beyond loopback fails.
-EXPECTED_LISTENERS = {443: {"docker-proxy"}, 22: {"sshd"}}
+def test_only_nginx_publishes_a_port_and_only_443(docker, target):
+    published: dict[str, set[int]] = {}
+    for name in docker("ps", "--format", "{{.Names}}").split():
+        # "3306/tcp" is only exposed to the stack's network; bindings are published.
+        bindings = json.loads(docker("inspect", "-f", "{{json .HostConfig.PortBindings}}", name)) or {}
+        ports = {int(port.split("/")[0]) for port, hosts in bindings.items() if hosts}
+        if ports:
+            published[name] = ports
+    assert published == published_ports(target)
 
 
-def test_exact_set_of_ports_listening_beyond_loopback(host):
+# On a VM, the SSH that Ansible and Vagrant use listens too.
+MANAGEMENT_LISTENERS = {22: {"sshd"}}
+
+
+def test_exact_set_of_ports_listening_beyond_loopback(host, target):
+    expected = {port: {"docker-proxy"} for ports in published_ports(target).values() for port in ports}
+    expected |= MANAGEMENT_LISTENERS
     listing = host.check_output("ss -Hltnp")
     outside = {}
     for line in listing.splitlines():
@@ -52,7 +59,7 @@ def test_exact_set_of_ports_listening_beyond_loopback(host):
         processes = set(re.findall(r'\("([^"]+)"', fields[-1]))
         outside.setdefault(int(port), set()).update(processes)
     assert 443 in outside
-    unexpected = {
-        port: names for port, names in outside.items() if not names <= EXPECTED_LISTENERS.get(port, set())
-    }
+    unexpected = {port: names for port, names in outside.items() if not names <= expected.get(port, set())}
     assert unexpected == {}
+    # And every published port does listen.
+    assert {port for ports in published_ports(target).values() for port in ports} <= set(outside)

@@ -9,6 +9,7 @@ the host. Either way nothing on any machine can change.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -31,7 +32,11 @@ def run_site(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[st
         "      target_https_forwarded_port: 1\n"
     )
     extra = [f"inception_controller_dir={tmp_path / 'controller'}"]
-    extra += [f"{key}={value}" for key, value in overrides.items()]
+    # Strings as key=value; lists and numbers as JSON, so they keep their type.
+    extra += [
+        f"{key}={value}" if isinstance(value, str) else json.dumps({key: value})
+        for key, value in overrides.items()
+    ]
     command = [
         str(Path(sys.executable).with_name("ansible-playbook")),
         str(PROJECT / "playbooks" / "site.yml"),
@@ -61,6 +66,16 @@ BAD_INPUTS = [
     ({"inception_php_fpm_port": "80"}, "inception_php_fpm_port: must be a port from 1024 to 65535"),
     ({"inception_php_fpm_port": "nine"}, "inception_php_fpm_port: must be a port from 1024 to 65535"),
     ({"inception_wordpress_theme": "astra"}, "inception_wordpress_theme: must be one of twentytwentyone,"),
+    ({"inception_ftp_user": "Root User"}, "inception_ftp_user: must be an account name"),
+    ({"inception_ftp_passive_ports": [21000]}, "inception_ftp_passive_ports: must be [first, last]"),
+    ({"inception_ftp_passive_ports": [80, 90]}, "inception_ftp_passive_ports: must be [first, last]"),
+    ({"inception_ftp_passive_ports": [21000, 22000]}, "inception_ftp_passive_ports: must be [first, last]"),
+    ({"inception_ftp_passive_ports": "21000-21010"}, "inception_ftp_passive_ports: must be [first, last]"),
+    (
+        {"inception_ftp_passive_address": "ftp.example"},
+        "inception_ftp_passive_address: must be an IPv4 address",
+    ),
+    ({"inception_redis_password": "short"}, "inception_redis_password: must be at least 12 characters"),
     ({"inception_image_tag": "latest"}, "inception_image_tag: must be a Docker tag other than 'latest'"),
 ]
 

@@ -68,7 +68,7 @@ def test_every_stack_template_is_listed_in_the_tree(project):
 
 def test_dockerfiles_start_from_the_base_image_and_hold_no_secret(rendered):
     dockerfiles = {name: text for name, text in rendered.items() if name.endswith("/Dockerfile")}
-    assert len(dockerfiles) == 5  # three services, two bonus services
+    assert len(dockerfiles) == 7  # three services, four bonus services
     for name, text in dockerfiles.items():
         assert text.splitlines()[0].startswith("FROM debian:bookworm"), name
         assert {line.split()[1] for line in text.splitlines() if line.startswith("FROM ")} == {
@@ -93,7 +93,9 @@ def test_shell_scripts_parse(rendered, tmp_path):
 def test_entrypoints_exec_their_command_and_background_nothing(rendered):
     for name, text in rendered.items():
         if name.endswith("docker-entrypoint.sh"):
-            assert text.rstrip().endswith('exec "$@"'), name
+            last = text.rstrip().splitlines()[-1]
+            assert last.startswith("exec "), name
+            assert last.endswith('"$@"'), name
             code = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
             for line in code:
                 assert not line.rstrip().endswith("&"), (name, line)
@@ -125,7 +127,7 @@ def test_compose_file_is_the_subjects_shape(rendered):
 
 
 STACK = Path(__file__).resolve().parents[2] / "roles" / "inception_stack"
-ALL_BONUS = {"website": True, "adminer": True}
+ALL_BONUS = {"website": True, "adminer": True, "redis": True, "vsftpd": True}
 
 
 def test_bonus_services_are_hardened_unpublished_and_waited_for():
@@ -133,16 +135,23 @@ def test_bonus_services_are_hardened_unpublished_and_waited_for():
         render(STACK, STACK / "templates/srcs/docker-compose.yml.j2", inception_stack_bonus=ALL_BONUS)
     )
     services = compose["services"]
-    assert set(services) == {"mariadb", "wordpress", "nginx", "website", "adminer"}
+    assert set(services) == {"mariadb", "wordpress", "nginx", "website", "adminer", "redis", "vsftpd"}
     for name in ALL_BONUS:
         service = services[name]
         assert service["image"] == f"{name}:1.0.0"
         assert service["build"] == f"requirements/bonus/{name}"
         assert service["cap_drop"] == ["ALL"]
-        assert "cap_add" not in service  # both run unprivileged from the start
         assert service["read_only"] is True
-        assert "ports" not in service
+    # Besides NGINX's 443, only FTP publishes: its control port and passive range.
+    assert sorted(s for s, service in services.items() if "ports" in service) == ["nginx", "vsftpd"]
+    assert services["vsftpd"]["ports"] == ["21:21", "21000-21010:21000-21010"]
+    for name in ("website", "adminer"):
+        assert "cap_add" not in services[name]  # both run unprivileged from the start
         assert services["nginx"]["depends_on"][name]["condition"] == "service_healthy"
+    assert services["redis"]["cap_add"] == ["CHOWN", "SETGID", "SETUID"]
+    assert services["wordpress"]["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "redis_password" in services["wordpress"]["secrets"]
+    assert compose["secrets"]["redis_password"]["file"] == "../secrets/redis_password.txt"
     site = render(
         STACK,
         STACK / "templates/srcs/requirements/nginx/conf/inception.conf.j2",
