@@ -21,7 +21,7 @@ import pytest
 
 LOOPBACK = "127.0.0.1"
 SERVICES = ("mariadb", "wordpress", "nginx")
-BONUS_SERVICES = ("website", "adminer", "redis", "vsftpd")
+BONUS_SERVICES = ("website", "adminer", "redis", "vsftpd", "backup")
 
 # What an evaluator does (SUBJECT.md), then what a careful operator adds.
 # Every test says which of these it proves: @pytest.mark.evaluation("<step>").
@@ -111,7 +111,8 @@ _SETTINGS_TEMPLATE = (
     " 'bonus': (['website'] if inception_bonus_website | bool else [])"
     " + (['adminer'] if inception_bonus_adminer | bool else [])"
     " + (['redis'] if inception_bonus_redis | bool else [])"
-    " + (['vsftpd'] if inception_bonus_vsftpd | bool else []),"
+    " + (['vsftpd'] if inception_bonus_vsftpd | bool else [])"
+    " + (['backup'] if inception_bonus_backup | bool else []),"
     " 'ftp_user': inception_ftp_user, 'ftp_passive_ports': inception_ftp_passive_ports | map('int') | list,"
     " 'ftp_port': target_ftp_forwarded_port | default(0) | int,"
     " 'controller_dir': inception_controller_dir} | to_json }}"

@@ -12,6 +12,7 @@ import io
 import json
 import re
 import ssl
+import time
 import urllib.parse
 
 import pytest
@@ -26,16 +27,19 @@ LIMITS = {
     "adminer": (128, 0.5, 20),
     "redis": (96, 0.5, 20),
     "vsftpd": (64, 0.5, 40),
+    "backup": (128, 0.5, 30),
 }
 CAPABILITIES = {
     "website": set(),
     "adminer": set(),
     "redis": {"CHOWN", "SETGID", "SETUID"},
     "vsftpd": {"NET_BIND_SERVICE", "SETGID", "SETUID", "SYS_CHROOT"},
+    "backup": {"DAC_READ_SEARCH", "SETGID", "SETUID"},
 }
-# vsftpd's master stays root (it binds 21, jails and switches each session);
-# its sessions run as www-data, which the FTP tests check.
-ACCOUNT = {"website": "www-data", "adminer": "www-data", "redis": "redis", "vsftpd": None}
+# vsftpd's master stays root (it binds 21, jails and switches each session;
+# its sessions run as www-data, which the FTP tests check), and so does cron,
+# which runs the backup job as root to read every file.
+ACCOUNT = {"website": "www-data", "adminer": "www-data", "redis": "redis", "vsftpd": None, "backup": None}
 
 
 def require(target, service: str) -> None:
@@ -266,7 +270,13 @@ def test_ftps_from_this_machine_through_the_published_ports(host, target, secret
         pytest.skip("this target's FTP ports are not published to this machine")
     context = ssl.create_default_context(cafile=str(target.ca_path))
     client = ftplib.FTP_TLS(context=context, timeout=30)
-    client.connect(LOOPBACK, target.ftp_port)
+    try:
+        client.connect(LOOPBACK, target.ftp_port)
+    except ConnectionRefusedError:
+        pytest.fail(
+            f"nothing answers on {LOOPBACK}:{target.ftp_port}: a container target made before its FTP ports"
+            " were forwarded keeps its old ports; make it again (make target-destroy target)"
+        )
     client.host = target.domain  # the name TLS checks, on the control and data connections
     client.auth()
     client.login(target.ftp_user, secret_values["ftp_password"])
@@ -282,3 +292,50 @@ def test_ftps_from_this_machine_through_the_published_ports(host, target, secret
         client.delete(name)
         client.quit()
     assert not host.file(f"{target.data}/wordpress/{name}").exists
+
+
+def run_backup(host, *settings: str) -> str:
+    """Run the backup now, as `make backup` does; return the backup's folder inside the container."""
+    env = [part for setting in settings for part in ("-e", setting)]
+    command = ["docker", "exec", *env, "backup", "/usr/local/bin/backup"]
+    output = host.check_output(" ".join(["%s"] * len(command)), *command)
+    return re.search(r"^backup: (/backups/\S+) ", output, re.M)[1]
+
+
+def test_backup_saves_the_database_and_the_files(host, target):
+    require(target, "backup")
+    folder = target.data + run_backup(host)
+    try:
+        dump = host.check_output("zcat %s/database.sql.gz", folder)
+        assert "CREATE TABLE `wp_posts`" in dump
+        assert f"'blogname','{target.site_title}'" in dump
+        files = host.check_output("tar -tzf %s/wordpress-files.tar.gz", folder).split()
+        assert "./wp-includes/version.php" in files
+        assert "./wp-salts.php" in files  # www-data's private file too
+        for name in ("database.sql.gz", "wordpress-files.tar.gz"):
+            archive = host.file(f"{folder}/{name}")
+            assert (archive.user, archive.mode) == ("root", 0o600)
+    finally:
+        host.run("rm -rf %s", folder)
+
+
+def test_backups_beyond_the_number_kept_are_removed(host, target):
+    require(target, "backup")
+    # A folder of its own, so that no real backup is touched.
+    trial = "/backups/.rotation-test"
+    try:
+        made = []
+        for _ in range(3):
+            made.append(run_backup(host, f"BACKUP_DIR={trial}", "BACKUP_KEEP=2"))
+            time.sleep(1.1)  # the name is the time, to the second
+        kept = host.check_output("ls %s", target.data + trial).split()
+        assert kept == [folder.rsplit("/", 1)[1] for folder in made[1:]]
+    finally:
+        host.run("rm -rf %s", target.data + trial)
+
+
+def test_backups_run_every_night_by_themselves(host, target):
+    require(target, "backup")
+    assert host.check_output("docker exec backup cat /proc/1/comm") == "cron"
+    crontab = host.check_output("docker exec backup cat /etc/cron.d/inception-backup")
+    assert re.search(r"^\S+ \S+ \* \* \* root /usr/local/bin/backup ", crontab, re.M)
