@@ -20,6 +20,9 @@ from pathlib import Path
 import pytest
 
 LOOPBACK = "127.0.0.1"
+PROJECT = Path(__file__).resolve().parents[2]
+# Measurements and screenshots the suite leaves for people to read.
+ARTIFACTS = PROJECT / "artifacts"
 SERVICES = ("mariadb", "wordpress", "nginx")
 BONUS_SERVICES = ("website", "adminer", "redis", "vsftpd", "backup")
 
@@ -190,6 +193,21 @@ def secret_values(host, target) -> dict[str, str]:
     return secrets
 
 
+def save_artifact(name: str, data: object) -> None:
+    """Write a measurement as JSON under artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / name).write_text(json.dumps(data, indent=2) + "\n")
+
+
+def install_on_target(host, *packages: str) -> None:
+    """Install Debian packages on the target, for a test's own tools."""
+    install = host.run(
+        "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "
+        + shlex.join(packages)
+    )
+    assert install.rc == 0, install.stderr
+
+
 def mariadb_query(host, sql: str) -> list[list[str]]:
     """Run SQL as MariaDB's root, through the server's socket inside its container."""
     out = host.check_output("docker exec mariadb mariadb --batch --skip-column-names wordpress -e %s", sql)
@@ -222,6 +240,12 @@ def https_request(
     response.body = response.read()
     connection.close()
     return response
+
+
+def response_cookies(response) -> dict[str, str]:
+    """The cookies an answer sets, by name."""
+    pairs = (header.split(";", 1)[0].partition("=") for header in response.headers.get_all("Set-Cookie", []))
+    return {name: value for name, _, value in pairs}
 
 
 def https_get(target, path: str = "/", headers: dict[str, str] | None = None) -> http.client.HTTPResponse:

@@ -11,12 +11,13 @@ import ftplib
 import io
 import json
 import re
+import shlex
 import ssl
 import time
 import urllib.parse
 
 import pytest
-from conftest import BONUS_SERVICES, LOOPBACK, https_get, https_request
+from conftest import BONUS_SERVICES, LOOPBACK, https_get, https_request, install_on_target, response_cookies
 
 pytestmark = pytest.mark.evaluation("11")
 
@@ -103,9 +104,7 @@ def adminer_login(target, username: str, password: str) -> tuple[int, str, dict[
     cookies: dict[str, str] = {}
 
     def remember(response) -> None:
-        for header in response.headers.get_all("Set-Cookie", []):
-            name, _, value = header.split(";", 1)[0].partition("=")
-            cookies[name] = value
+        cookies.update(response_cookies(response))
 
     def cookie_header() -> dict[str, str]:
         return {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
@@ -159,7 +158,7 @@ def redis_cli(host, *command: str) -> str:
     """redis-cli inside its container, with the password from the secret (never on a command line)."""
     script = 'REDISCLI_AUTH=$(cat /run/secrets/redis_password) exec redis-cli "$@"'
     return host.check_output(
-        "docker exec redis sh -c %s redis-cli " + " ".join(["%s"] * len(command)), script, *command
+        shlex.join(["docker", "exec", "redis", "sh", "-c", script, "redis-cli", *command])
     )
 
 
@@ -198,8 +197,7 @@ def ftp(host, target, secret_values):
     """curl on the target, logging in as the FTP account from a netrc file
     (the password never on a command line); TLS checked against the local CA."""
     require(target, "vsftpd")
-    install = host.run("DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl")
-    assert install.rc == 0, install.stderr
+    install_on_target(host, "curl")
     netrc = "/root/.inception-ftp-netrc"
     # printf is the shell's own: the password reaches no process's arguments.
     host.check_output(
@@ -217,7 +215,7 @@ def ftp(host, target, secret_values):
             command += ["--ssl-reqd", "--cacert", f"{target.tree}/secrets/tls/ca.crt"]
         if login:
             command += ["--netrc-file", netrc]
-        return host.run(" ".join(["%s"] * (len(command) + len(options))), *command, *options)
+        return host.run(shlex.join([*command, *options]))
 
     yield run
     host.run("rm -f %s", netrc)
@@ -298,7 +296,7 @@ def run_backup(host, *settings: str) -> str:
     """Run the backup now, as `make backup` does; return the backup's folder inside the container."""
     env = [part for setting in settings for part in ("-e", setting)]
     command = ["docker", "exec", *env, "backup", "/usr/local/bin/backup"]
-    output = host.check_output(" ".join(["%s"] * len(command)), *command)
+    output = host.check_output(shlex.join(command))
     return re.search(r"^backup: (/backups/\S+) ", output, re.M)[1]
 
 

@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import LOOPBACK, mariadb_query
+from conftest import ARTIFACTS, LOOPBACK, mariadb_query
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -29,8 +29,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 pytestmark = pytest.mark.evaluation("7")
 
-PROJECT = Path(__file__).resolve().parents[2]
-ARTIFACTS = PROJECT / "artifacts" / "browser"
+SCREENSHOTS = ARTIFACTS / "browser"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 WAIT_S = 30
@@ -104,8 +103,8 @@ def open_browser(browser_home, target, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def screenshot(host):
-    shutil.rmtree(ARTIFACTS / host.backend.host, ignore_errors=True)
-    folder = ARTIFACTS / host.backend.host
+    shutil.rmtree(SCREENSHOTS / host.backend.host, ignore_errors=True)
+    folder = SCREENSHOTS / host.backend.host
     folder.mkdir(parents=True)
     taken = []
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
+from conftest import install_on_target, save_artifact
 
 pytestmark = pytest.mark.evaluation("load")
 
-PROJECT = Path(__file__).resolve().parents[2]
-ARTIFACTS = PROJECT / "artifacts"
 DURATION_S = 60
 CONNECTIONS = 64
 
@@ -60,8 +58,7 @@ def restart_marks(docker, target) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def load_run(host, target, docker):
-    install = host.run("DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk")
-    assert install.rc == 0, install.stderr
+    install_on_target(host, "wrk")
     script = "/tmp/inception-status-counter.lua"
     host.check_output("printf '%%s' %s > %s", _STATUS_COUNTER, script)
     before = restart_marks(docker, target)
@@ -85,8 +82,7 @@ def load_run(host, target, docker):
         "latency_p99_ms": p99,
         "socket_errors": dict(zip(("connect", "read", "write", "status", "timeout"), errors, strict=True)),
     }
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / f"load-{host.backend.host}.json").write_text(json.dumps(result, indent=2) + "\n")
+    save_artifact(f"load-{host.backend.host}.json", result)
     return result, before, after
 
 

@@ -11,10 +11,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import PROJECT
 
 pytestmark = pytest.mark.evaluation("1")
 
-PROJECT = Path(__file__).resolve().parents[2]
 # Split so that this file does not match itself.
 PRIVATE_KEY = "-----BEGIN [A-Z ]*" + "PRIVATE KEY-----"
 

@@ -18,10 +18,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import BONUS_SERVICES, SERVICES, https_get, wait_until_healthy
+from conftest import BONUS_SERVICES, PROJECT, SERVICES, https_get, save_artifact, wait_until_healthy
 
-PROJECT = Path(__file__).resolve().parents[2]
-ARTIFACTS = PROJECT / "artifacts"
 CRASH_RECOVERY_LIMIT = 10.0
 
 # Written as www-data through WordPress's own API, like a visitor's comment.
@@ -41,8 +39,7 @@ echo $post;
 def measurements(host):
     results: dict[str, object] = {}
     yield results
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / f"survival-{host.backend.host}.json").write_text(json.dumps(results, indent=2) + "\n")
+    save_artifact(f"survival-{host.backend.host}.json", results)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import install_on_target
 
 pytestmark = pytest.mark.evaluation("hardening")
 
@@ -22,11 +23,7 @@ SEVERE = {"MEDIUM", "HIGH", "CRITICAL"}
 
 @pytest.fixture(scope="module")
 def testssl_findings(host, target) -> list[dict]:
-    install = host.run(
-        "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends"
-        " testssl.sh bsdextrautils dnsutils procps"
-    )
-    assert install.rc == 0, install.stderr
+    install_on_target(host, "testssl.sh", "bsdextrautils", "dnsutils", "procps")
     report = "/tmp/inception-testssl.json"
     host.run(
         "testssl --quiet --color 0 --overwrite --add-ca %s --ip 127.0.0.1 --jsonfile-pretty %s https://%s:443",
