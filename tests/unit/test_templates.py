@@ -150,6 +150,10 @@ def test_bonus_services_are_hardened_unpublished_and_waited_for():
         "backup",
     }
     assert compose["volumes"]["backups"]["driver_opts"]["device"] == "/home/jdoe/data/backups"
+    for service in services.values():
+        assert service["healthcheck"]["test"] == ["CMD", "/usr/local/bin/healthcheck.sh"]
+        assert (service["healthcheck"]["interval"], service["healthcheck"]["retries"]) == ("5s", 5)
+        assert service["healthcheck"]["start_period"].endswith("s")
     for name in ALL_BONUS:
         service = services[name]
         assert service["image"] == f"{name}:1.0.0"
