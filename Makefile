@@ -1,6 +1,6 @@
 # inception: a bare Debian target to a hardened WordPress, in one command.
 #   make up     bring the stack up (see README)
-#   make test   every test tier, from a fresh venv
+#   make test   every test tier, from a fresh venv (the VM tier included)
 # `make help` lists every verb.
 
 PYTHON ?= python3
@@ -17,7 +17,7 @@ TARGET_INVENTORY := $(INVENTORY)
 TESTINFRA_TARGET := --hosts=all --connection=ansible --ansible-inventory=$(TARGET_INVENTORY)
 
 .DEFAULT_GOAL := help
-.PHONY: help up test venv lint unit molecule target target-verify rehearsal target-destroy benchmark images clean
+.PHONY: help up test venv lint unit molecule vm box target target-verify rehearsal target-destroy benchmark images clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-15s %s\n", $$1, $$2 }'
@@ -25,7 +25,7 @@ help: ## List the verbs
 up: venv ## Bring the stack up (a VM where a provider is usable, else the container target)
 	scripts/up
 
-test: lint unit molecule ## Every tier: lint, unit, molecule (create, converge, idempotence, verify, destroy)
+test: lint unit molecule vm ## Every tier: lint, unit, molecule (the container scenario), vm (a real VM)
 	@echo "make test: every tier passed"
 
 venv: $(VENV)/.installed ## The pinned Python toolchain in .venv
@@ -42,13 +42,19 @@ lint: venv ## yamllint, ansible-lint (production), ruff, syntax checks of playbo
 	ruff check .
 	ruff format --check .
 	ansible-playbook --syntax-check -i $(TARGET_INVENTORY) playbooks/site.yml playbooks/container_target.yml
-	bash -n scripts/build-debian-image scripts/container-target scripts/up .ci/run
+	bash -n scripts/build-debian-image scripts/build-vagrant-box scripts/container-target scripts/up .ci/run
 
 unit: venv ## Unit tests: role specs, templates, pre-flight refusals, toolchain pins
 	pytest tests/unit
 
 molecule: venv ## The throw-away container target, end to end
 	molecule test
+
+vm: venv ## The VM tier: vagrant up (libvirt), the suite against the VM, provision, reload, destroy
+	pytest -v -p no:cacheprovider tests/vm
+
+box: ## Build the Debian 13 libvirt box from Debian's archive and add it to Vagrant (reused when up to date)
+	scripts/build-vagrant-box
 
 target: venv ## Create and provision the persistent container target (left running)
 	ansible-playbook -i $(TARGET_INVENTORY) playbooks/container_target.yml

@@ -157,13 +157,18 @@ class Target:
         return Path(self.controller_dir) / "ca.crt"
 
 
-@pytest.fixture(scope="module")
-def target(host) -> Target:
+def read_target(host) -> Target:
+    """The target's settings, as Ansible renders them from its inventory."""
     result = host.ansible("ansible.builtin.debug", f'msg="{_SETTINGS_TEMPLATE}"', check=False)
     settings = json.loads(result["msg"]) if isinstance(result["msg"], str) else dict(result["msg"])
     settings["bonus"] = tuple(settings["bonus"])
     settings["ftp_passive_ports"] = tuple(settings["ftp_passive_ports"])
     return Target(**settings)
+
+
+@pytest.fixture(scope="module")
+def target(host) -> Target:
+    return read_target(host)
 
 
 @pytest.fixture(scope="module")

@@ -152,7 +152,8 @@ def test_bonus_services_are_hardened_unpublished_and_waited_for():
     assert compose["volumes"]["backups"]["driver_opts"]["device"] == "/home/jdoe/data/backups"
     for service in services.values():
         assert service["healthcheck"]["test"] == ["CMD", "/usr/local/bin/healthcheck.sh"]
-        assert (service["healthcheck"]["interval"], service["healthcheck"]["retries"]) == ("5s", 5)
+        check = service["healthcheck"]
+        assert (check["start_interval"], check["interval"], check["retries"]) == ("1s", "30s", 3)
         assert service["healthcheck"]["start_period"].endswith("s")
     for name in ALL_BONUS:
         service = services[name]

@@ -1,0 +1,195 @@
+#!/usr/bin/python
+"""Write a tree of rendered files in one round trip, touching only what differs."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: inception_tree
+short_description: Write a folder tree in one round trip, only the files that differ
+description:
+  - Makes each folder and writes each file under O(root), with the owner, group
+    and mode asked for, and leaves alone every folder and file that already
+    matches (content, mode, owner, group).
+  - One module call for the whole tree, instead of one per file, matters where
+    each call is slow (a VM under software emulation: seconds per call).
+  - Each file is written to a temporary file beside it and renamed over it, so
+    a reader never sees half a file.
+options:
+  root:
+    description: The tree's top folder (made if missing).
+    type: path
+    required: true
+  folders:
+    description: Folders below O(root), relative paths, made with O(folder_mode).
+    type: list
+    elements: str
+    default: []
+  folder_mode:
+    description: Mode of O(root) and of every folder (octal string).
+    type: str
+    default: "0755"
+  files:
+    description:
+      - The files below O(root), each a relative path, or a dict with C(path)
+        and optionally C(mode) (octal string, default O(file_mode)).
+      - A dict's other keys are the caller's own labels and are ignored.
+    type: list
+    elements: raw
+    required: true
+  file_mode:
+    description: Mode of the files that do not set their own (octal string).
+    type: str
+    default: "0644"
+  contents:
+    description: Each file's content, in the order of O(files).
+    type: list
+    elements: str
+    required: true
+  owner:
+    description: Owner of every folder and file.
+    type: str
+    default: root
+  group:
+    description: Group of every folder and file.
+    type: str
+    default: root
+"""
+
+RETURN = r"""
+written:
+  description: The files written (paths relative to root), in the order given.
+  type: list
+  elements: str
+  returned: always
+folders_made:
+  description: The folders made or whose mode or owner was set.
+  type: list
+  elements: str
+  returned: always
+"""
+
+import grp
+import os
+import pwd
+import stat
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def _relative(module: AnsibleModule, path: object, what: str) -> str:
+    """A normalised relative path that stays inside root, or a clear failure."""
+    if not isinstance(path, str) or not path:
+        module.fail_json(msg=f"{what}: every entry needs a non-empty path")
+    normalised = os.path.normpath(path)
+    if os.path.isabs(normalised) or normalised == ".." or normalised.startswith("../"):
+        module.fail_json(msg=f"{what}: '{path}' must be a relative path inside root")
+    return normalised
+
+
+def _mode(module: AnsibleModule, value: object, what: str) -> int:
+    try:
+        mode = int(str(value), 8)
+    except ValueError:
+        module.fail_json(msg=f"{what} has mode '{value}', not an octal number such as '0644'")
+    if mode > 0o7777:
+        module.fail_json(msg=f"{what} has mode '{value}', beyond 07777")
+    return mode
+
+
+def _matches(path: str, mode: int, uid: int, gid: int, kind) -> bool:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    owned = (info.st_uid, info.st_gid) == (uid, gid)
+    return kind(info.st_mode) and stat.S_IMODE(info.st_mode) == mode and owned
+
+
+def _same_content(path: str, content: bytes) -> bool:
+    try:
+        with open(path, "rb") as current:
+            return current.read() == content
+    except FileNotFoundError:
+        return False
+
+
+def _write(path: str, content: bytes, mode: int, uid: int, gid: int) -> None:
+    folder, name = os.path.split(path)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
+    try:
+        with os.fdopen(descriptor, "wb") as output:
+            output.write(content)
+            output.flush()
+            os.fsync(output.fileno())
+        os.chown(temporary, uid, gid)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "root": {"type": "path", "required": True},
+            "folders": {"type": "list", "elements": "str", "default": []},
+            "folder_mode": {"type": "str", "default": "0755"},
+            "files": {"type": "list", "elements": "raw", "required": True},
+            "file_mode": {"type": "str", "default": "0644"},
+            "contents": {"type": "list", "elements": "str", "required": True},
+            "owner": {"type": "str", "default": "root"},
+            "group": {"type": "str", "default": "root"},
+        },
+        supports_check_mode=True,
+    )
+    root = module.params["root"]
+    try:
+        uid = pwd.getpwnam(module.params["owner"]).pw_uid
+        gid = grp.getgrnam(module.params["group"]).gr_gid
+    except KeyError as missing:
+        module.fail_json(msg=f"no such account or group on the target: {missing}")
+
+    folders = [_relative(module, folder, "folders") for folder in module.params["folders"]]
+    if len(module.params["contents"]) != len(module.params["files"]):
+        module.fail_json(
+            msg=f"{len(module.params['files'])} files but {len(module.params['contents'])} contents: "
+            "give one content per file, in the same order"
+        )
+    folder_mode = _mode(module, module.params["folder_mode"], "folder_mode")
+    files = []
+    for given, content in zip(module.params["files"], module.params["contents"], strict=True):
+        entry = {"path": given} if isinstance(given, str) else given
+        if not isinstance(entry, dict):
+            module.fail_json(msg=f"files: {given!r} is neither a path nor a dict with a path")
+        path = _relative(module, entry.get("path"), "files")
+        mode = _mode(module, entry.get("mode", module.params["file_mode"]), f"files: '{path}'")
+        files.append((path, content.encode(), mode))
+
+    folders_made = []
+    for folder in [".", *folders]:
+        full = os.path.join(root, folder)
+        if _matches(full, folder_mode, uid, gid, stat.S_ISDIR):
+            continue
+        folders_made.append(folder)
+        if not module.check_mode:
+            os.makedirs(full, mode=folder_mode, exist_ok=True)
+            os.chown(full, uid, gid)
+            os.chmod(full, folder_mode)
+
+    written = []
+    for path, content, mode in files:
+        full = os.path.join(root, path)
+        if _matches(full, mode, uid, gid, stat.S_ISREG) and _same_content(full, content):
+            continue
+        written.append(path)
+        if not module.check_mode:
+            _write(full, content, mode, uid, gid)
+
+    module.exit_json(changed=bool(written or folders_made), written=written, folders_made=folders_made)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""The VM tier: the stack in a real Debian 13 VM, brought up by `vagrant up`.
+
+Builds (or reuses) the local box (scripts/build-vagrant-box), then, through
+python-vagrant and the libvirt provider:
+  - `vagrant up` alone provisions the VM with playbooks/site.yml (through
+    inventory/vm) and ends with a healthy stack;
+  - the container scenario's own testinfra files run against the VM: TLS on
+    the port forwarded to this machine, the volumes, the WordPress install and
+    its users, the containers' hardening;
+  - `vagrant provision` changes nothing;
+  - `vagrant reload` reboots it and the stack comes back by itself, with a post
+    written before the reboot;
+  - `vagrant destroy` leaves nothing running.
+The rest of the suite runs in the container scenario (molecule). Times go to
+artifacts/vm/timings.json, Vagrant's and the playbook's output to
+artifacts/vm/vagrant.log.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import testinfra
+import vagrant
+
+PROJECT = Path(__file__).resolve().parents[2]
+INVENTORY = PROJECT / "inventory" / "vm"
+ARTIFACTS = PROJECT / "artifacts" / "vm"
+VAGRANT_LOG = ARTIFACTS / "vagrant.log"
+# The container scenario's files that prove what the VM must prove.
+SUITE_FILES = ("tests/integration/test_tls.py", "tests/integration/test_stack.py")
+PROVIDER = "libvirt"
+
+
+def _suite_helpers():
+    """The integration suite's helpers (target settings, HTTPS, health), loaded by path."""
+    conftest = PROJECT / "tests" / "integration" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("inception_suite", conftest)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+suite = _suite_helpers()
+
+_WRITE_POST = r"""
+require '/var/www/html/wp-load.php';
+$post = wp_insert_post(['post_title' => $argv[1], 'post_content' => 'Written before vagrant reload.',
+    'post_status' => 'publish', 'post_author' => 1], true);
+if (is_wp_error($post)) { fwrite(STDERR, $post->get_error_message()); exit(1); }
+echo $post;
+"""
+
+
+@pytest.fixture(scope="module")
+def timings():
+    results: dict[str, float] = {}
+    yield results
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "timings.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+def _timed(timings: dict[str, float], name: str, action) -> None:
+    started = time.monotonic()
+    action()
+    timings[name] = round(time.monotonic() - started, 1)
+
+
+@pytest.fixture(scope="module")
+def machine(timings):
+    for tool in ("vagrant", "virsh", "ansible-playbook"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is not on PATH (needed: vagrant, vagrant-libvirt, libvirt, the venv)")
+    _timed(
+        timings,
+        "box_seconds",
+        lambda: subprocess.run([str(PROJECT / "scripts" / "build-vagrant-box")], check=True, timeout=1800),
+    )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    VAGRANT_LOG.write_text("")
+    log = vagrant.make_file_cm(str(VAGRANT_LOG))
+    env = {**os.environ, "VAGRANT_DEFAULT_PROVIDER": PROVIDER}
+    vm = vagrant.Vagrant(root=str(PROJECT), out_cm=log, err_cm=log, env=env)
+    vm.destroy()  # a VM an interrupted run left behind
+    try:
+        _timed(timings, "vagrant_up_seconds", lambda: vm.up(provider=PROVIDER))
+        yield vm
+    finally:
+        vm.destroy()
+
+
+@pytest.fixture(scope="module")
+def host(machine):
+    return testinfra.get_host("ansible://inception-vm", ansible_inventory=str(INVENTORY))
+
+
+@pytest.fixture(scope="module")
+def target(host):
+    return suite.read_target(host)
+
+
+def _log_since(offset: int) -> str:
+    with VAGRANT_LOG.open() as log:
+        log.seek(offset)
+        return log.read()
+
+
+def test_vagrant_up_alone_ends_with_a_healthy_stack(machine, host, target):
+    assert machine.status()[0].state == "running"
+    # The playbook waited for health; a short grace for the slowest check.
+    suite.wait_until_healthy(host, target.services, timeout=60)
+    page = suite.https_get(target)
+    assert page.status == 200
+    assert target.site_title in page.body.decode()
+
+
+def test_container_scenario_suite_passes_against_the_vm(machine, timings):
+    started = time.monotonic()
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--hosts=all",
+            "--connection=ansible",
+            f"--ansible-inventory={INVENTORY}",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            f"--junitxml={ARTIFACTS / 'suite.xml'}",
+            *SUITE_FILES,
+        ],
+        check=False,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    timings["suite_seconds"] = round(time.monotonic() - started, 1)
+    (ARTIFACTS / "suite.log").write_text(run.stdout + run.stderr)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert re.search(r"\b\d+ passed\b", run.stdout)
+    assert not re.search(r"\b\d+ (skipped|failed|error)", run.stdout), run.stdout[-2000:]
+
+
+def test_vagrant_provision_changes_nothing(machine, timings):
+    offset = VAGRANT_LOG.stat().st_size
+    _timed(timings, "vagrant_provision_seconds", machine.provision)
+    recap = _log_since(offset).rpartition("PLAY RECAP")[2]
+    assert re.search(r"inception-vm\s*:\s*ok=\d+\s+changed=0\s+unreachable=0\s+failed=0", recap), recap
+
+
+def test_vagrant_reload_brings_the_stack_back_with_an_earlier_post(machine, host, target, timings):
+    title = f"Before the reload {uuid.uuid4().hex[:12]}"
+    post_id = int(host.check_output("docker exec -u www-data wordpress php -r %s %s", _WRITE_POST, title))
+
+    started = time.monotonic()
+    machine.reload()
+    # A new connection: the old SSH master went down with the guest.
+    rebooted = testinfra.get_host("ansible://inception-vm", ansible_inventory=str(INVENTORY))
+    assert float(rebooted.check_output("cut -d' ' -f1 /proc/uptime")) < time.monotonic() - started
+    suite.wait_until_healthy(rebooted, target.services, timeout=900)
+    timings["reload_to_healthy_seconds"] = round(time.monotonic() - started, 1)
+
+    page = suite.https_get(target, f"/?p={post_id}")
+    assert page.status == 200
+    assert title in page.body.decode()
+
+
+def test_vagrant_destroy_leaves_nothing_running(machine, host, target):
+    machine.destroy()
+    assert machine.status()[0].state == "not_created"
+    domains = subprocess.run(
+        ["virsh", "--connect", "qemu:///system", "list", "--all", "--name"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert not [name for name in domains if name.startswith(f"{PROJECT.name}_")], domains
+    # The forwarded ports (vagrant-libvirt's SSH tunnels) are closed too.
+    for port in (target.https_port, int(host.backend.get_variables()["ansible_port"])):
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((suite.LOOPBACK, port), timeout=2).close()
