@@ -48,6 +48,8 @@ def _suite_helpers():
     conftest = PROJECT / "tests" / "integration" / "conftest.py"
     spec = importlib.util.spec_from_file_location("inception_suite", conftest)
     module = importlib.util.module_from_spec(spec)
+    # Registered first: its dataclasses look their module up while it loads.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
