@@ -23,11 +23,14 @@ def test_nginx_listens_on_443(host):
 
 def published_ports(target) -> dict[str, set[int]]:
     """What each service publishes on the target: 443 for NGINX; FTP's control
-    port and passive range when the vsftpd bonus service is on; nothing else."""
+    port and passive range when the vsftpd bonus service is on; Portainer's
+    2307 when that opt-in is on; nothing else."""
     expected = {"nginx": {443}}
     if "vsftpd" in target.services:
         first, last = target.ftp_passive_ports
         expected["vsftpd"] = {21, *range(first, last + 1)}
+    if "portainer" in target.services:
+        expected["portainer"] = {2307}
     return expected
 
 

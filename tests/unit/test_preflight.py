@@ -77,6 +77,18 @@ BAD_INPUTS = [
     ),
     ({"inception_redis_password": "short"}, "inception_redis_password: must be at least 12 characters"),
     ({"inception_image_tag": "latest"}, "inception_image_tag: must be a Docker tag other than 'latest'"),
+    (
+        {"inception_portainer_version": "latest"},
+        "inception_portainer_version: must be a Portainer CE release",
+    ),
+    (
+        {"inception_portainer_sha256": "44A5BEDB"},
+        "inception_portainer_sha256: must be the sha256 of the release",
+    ),
+    (
+        {"inception_portainer_password": "short"},
+        "inception_portainer_password: must be at least 12 characters",
+    ),
 ]
 
 

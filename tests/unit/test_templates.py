@@ -70,7 +70,7 @@ def test_every_stack_template_is_listed_in_the_tree(project):
 
 def test_dockerfiles_start_from_the_base_image_and_hold_no_secret(rendered):
     dockerfiles = {name: text for name, text in rendered.items() if name.endswith("/Dockerfile")}
-    assert len(dockerfiles) == 8  # three services, five bonus services
+    assert len(dockerfiles) == 9  # three services, five bonus services, the opt-in Portainer
     for name, text in dockerfiles.items():
         assert text.splitlines()[0].startswith("FROM debian:bookworm"), name
         assert {line.split()[1] for line in text.splitlines() if line.startswith("FROM ")} == {
@@ -131,7 +131,14 @@ def test_compose_file_is_the_subjects_shape(rendered):
 
 
 STACK = Path(__file__).resolve().parents[2] / "roles" / "inception_stack"
-ALL_BONUS = {"website": True, "adminer": True, "redis": True, "vsftpd": True, "backup": True}
+ALL_BONUS = {
+    "website": True,
+    "adminer": True,
+    "redis": True,
+    "vsftpd": True,
+    "backup": True,
+    "portainer": True,
+}
 
 
 def test_bonus_services_are_hardened_unpublished_and_waited_for():
@@ -148,8 +155,10 @@ def test_bonus_services_are_hardened_unpublished_and_waited_for():
         "redis",
         "vsftpd",
         "backup",
+        "portainer",
     }
     assert compose["volumes"]["backups"]["driver_opts"]["device"] == "/home/jdoe/data/backups"
+    assert compose["volumes"]["portainer"]["driver_opts"]["device"] == "/home/jdoe/data/portainer"
     for service in services.values():
         assert service["healthcheck"]["test"] == ["CMD", "/usr/local/bin/healthcheck.sh"]
         check = service["healthcheck"]
@@ -161,9 +170,15 @@ def test_bonus_services_are_hardened_unpublished_and_waited_for():
         assert service["build"] == f"requirements/bonus/{name}"
         assert service["cap_drop"] == ["ALL"]
         assert service["read_only"] is True
-    # Besides NGINX's 443, only FTP publishes: its control port and passive range.
-    assert sorted(s for s, service in services.items() if "ports" in service) == ["nginx", "vsftpd"]
+    # Besides NGINX's 443, only FTP publishes (its control port and passive
+    # range), and the opt-in Portainer its own HTTPS port.
+    published = sorted(s for s, service in services.items() if "ports" in service)
+    assert published == ["nginx", "portainer", "vsftpd"]
     assert services["vsftpd"]["ports"] == ["21:21", "21000-21010:21000-21010"]
+    assert services["portainer"]["ports"] == ["2307:2307"]
+    assert "cap_add" not in services["portainer"]  # root that owns all it opens
+    assert "/var/run/docker.sock:/var/run/docker.sock" in services["portainer"]["volumes"]
+    assert compose["secrets"]["portainer_password"]["file"] == "../secrets/portainer_password.txt"
     for name in ("website", "adminer"):
         assert "cap_add" not in services[name]  # both run unprivileged from the start
         assert services["nginx"]["depends_on"][name]["condition"] == "service_healthy"
@@ -203,14 +218,30 @@ def test_compose_file_renders_the_same_whatever_python_hashes(tmp_path):
 
 
 def test_bonus_services_switched_off_leave_no_trace(rendered):
-    assert set(yaml.safe_load(rendered["srcs/docker-compose.yml"])["services"]) == {
-        "mariadb",
-        "wordpress",
-        "nginx",
-    }
+    compose = yaml.safe_load(rendered["srcs/docker-compose.yml"])
+    assert set(compose["services"]) == {"mariadb", "wordpress", "nginx"}
+    assert set(compose["volumes"]) == {"mariadb", "wordpress"}
+    assert "docker.sock" not in rendered["srcs/docker-compose.yml"]
     site = rendered["srcs/requirements/nginx/conf/inception.conf"]
     assert "/site/" not in site
     assert "/adminer/" not in site
+
+
+def test_portainer_image_is_built_from_the_verified_archive_only(rendered):
+    dockerfile = rendered["srcs/requirements/bonus/portainer/Dockerfile"]
+    release_stage, final_stage = dockerfile.split("\nFROM ")
+    # Nothing is downloaded at build time: the archive comes from the build
+    # context, and its sha256 is checked against the pin before it is unpacked.
+    for fetcher in ("curl ", "wget ", "http://", "https://", "ADD "):
+        assert fetcher not in release_stage
+    pin = "44a5bedb68a82a7185ce9263bfcff9b64c93e58b1beae2cef49942f82dceeb66"
+    assert f'echo "{pin}  /tmp/portainer-linux-amd64.tar.gz" | sha256sum --check --strict' in release_stage
+    # The final image gets the unpacked program, never the archive.
+    assert "COPY --from=release /opt/portainer /opt/portainer" in final_stage
+    assert "tar.gz" not in final_stage
+    assert 'org.opencontainers.image.version="2.33.5"' in final_stage
+    for flag in ('"--http-disabled"', '"--bind-https", ":2307"', '"/run/secrets/portainer_password"'):
+        assert flag in final_stage
 
 
 def test_env_file_holds_no_secret(rendered):
