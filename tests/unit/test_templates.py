@@ -179,6 +179,11 @@ def test_bonus_services_are_hardened_unpublished_and_waited_for():
     assert "cap_add" not in services["portainer"]  # root that owns all it opens
     assert "/var/run/docker.sock:/var/run/docker.sock" in services["portainer"]["volumes"]
     assert compose["secrets"]["portainer_password"]["file"] == "../secrets/portainer_password.txt"
+    # The services that serve the certificate carry its serial: a renewed one recreates them.
+    for name, service in services.items():
+        serves_tls = "tls_certificate" in service.get("secrets", [])
+        assert serves_tls == (name in ("nginx", "vsftpd", "portainer")), name
+        assert ("org.inception.certificate-serial" in service.get("labels", {})) == serves_tls, name
     for name in ("website", "adminer"):
         assert "cap_add" not in services[name]  # both run unprivileged from the start
         assert services["nginx"]["depends_on"][name]["condition"] == "service_healthy"

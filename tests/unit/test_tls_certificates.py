@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 FIRST_CREATING_TASK = "tls_certificates : Create the CA's private key"
+SERIAL_TASK = "tls_certificates : Name the server certificate in place"
 
 
 def run_role(tls_dir: Path, domain: str = "jdoe.42.fr", **role_vars) -> dict:
@@ -71,6 +72,11 @@ def certificate(path: Path) -> x509.Certificate:
     return x509.load_pem_x509_certificate(path.read_bytes())
 
 
+def serial_named(results: dict) -> int:
+    """The serial number the role hands on (the fact tls_certificates_server_serial)."""
+    return int(results[SERIAL_TASK]["ansible_facts"]["tls_certificates_server_serial"])
+
+
 def changed(results: dict) -> list[str]:
     return [name for name, result in results.items() if result.get("changed")]
 
@@ -78,7 +84,8 @@ def changed(results: dict) -> list[str]:
 @pytest.fixture
 def tls_dir(tmp_path) -> Path:
     folder = tmp_path / "tls"
-    run_role(folder)
+    results = run_role(folder)
+    assert serial_named(results) == certificate(folder / "server.crt").serial_number
     return folder
 
 
@@ -105,6 +112,7 @@ def test_a_second_run_changes_nothing_and_runs_no_creating_task(tls_dir):
     results = run_role(tls_dir)
     assert changed(results) == []
     assert results[FIRST_CREATING_TASK].get("skipped") is True
+    assert serial_named(results) == certificate(tls_dir / "server.crt").serial_number
     assert {p.name: p.read_bytes() for p in tls_dir.iterdir()} == before
 
 
@@ -144,5 +152,7 @@ def test_a_certificate_near_expiry_is_renewed_and_one_far_from_it_is_not(tmp_pat
     renewed = certificate(folder / "server.crt")
     assert "tls_certificates : Issue the server certificate from the local CA" in changed(results)
     assert renewed.serial_number != short.serial_number
+    # The serial handed on is the new one: the services serving it are recreated.
+    assert serial_named(results) == renewed.serial_number
     lifetime = renewed.not_valid_after_utc - renewed.not_valid_before_utc
     assert 59 <= lifetime.days <= 60
