@@ -272,9 +272,12 @@ def build_release_stage(tmp_path: Path, archive: bytes, pin: str) -> subprocess.
     (context / "Dockerfile").write_text(dockerfile)
     (context / "tools" / "portainer-linux-amd64.tar.gz").write_bytes(archive)
     tag = f"inception-portainer-release-test:{os.getpid()}"
+    dangling = ["docker", "image", "ls", "--quiet", "--no-trunc", "--filter", "dangling=true"]
+    before = set(subprocess.run(dangling, capture_output=True, text=True, check=True).stdout.split())
     try:
+        # --force-rm: a failed step leaves no container behind.
         return subprocess.run(
-            ["docker", "build", "--target", "release", "--tag", tag, str(context)],
+            ["docker", "build", "--force-rm", "--target", "release", "--tag", tag, str(context)],
             capture_output=True,
             text=True,
             check=False,
@@ -282,6 +285,10 @@ def build_release_stage(tmp_path: Path, archive: bytes, pin: str) -> subprocess.
         )
     finally:
         subprocess.run(["docker", "image", "rm", "--force", tag], capture_output=True, check=False)
+        # The layers a failed build committed before its failing step.
+        after = set(subprocess.run(dangling, capture_output=True, text=True, check=True).stdout.split())
+        if after - before:
+            subprocess.run(["docker", "image", "rm", *(after - before)], capture_output=True, check=False)
 
 
 def test_the_image_build_checks_the_archive_against_the_pin_again(tmp_path, archive):
