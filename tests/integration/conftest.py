@@ -258,6 +258,31 @@ def https_get(target, path: str = "/", headers: dict[str, str] | None = None) ->
     return https_request(target, "GET", path, headers)
 
 
+# Written as www-data through WordPress's own API, like an author's post and
+# a visitor's approved comment (when one is given).
+_WRITE_POST = r"""
+require '/var/www/html/wp-load.php';
+$post = wp_insert_post(['post_title' => $argv[1], 'post_content' => $argv[2],
+    'post_status' => 'publish', 'post_author' => 1], true);
+if (is_wp_error($post)) { fwrite(STDERR, $post->get_error_message()); exit(1); }
+if ($argv[3] !== '') {
+    $comment = wp_insert_comment(['comment_post_ID' => $post, 'comment_content' => $argv[3],
+        'comment_author' => 'reader', 'comment_approved' => 1]);
+    if (!$comment) { fwrite(STDERR, 'comment not saved'); exit(1); }
+}
+echo $post;
+"""
+
+
+def write_post(host, title: str, content: str, comment: str = "") -> int:
+    """Publishes a post (and an approved comment on it) on the target; returns its id."""
+    return int(
+        host.check_output(
+            "docker exec -u www-data wordpress php -r %s %s %s %s", _WRITE_POST, title, content, comment
+        )
+    )
+
+
 def wait_until_healthy(host, services=SERVICES, timeout: float = 300) -> float:
     """Wait until every service's container is running and healthy; return the seconds it took."""
     started = time.monotonic()

@@ -18,21 +18,17 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import BONUS_SERVICES, PROJECT, SERVICES, https_get, save_artifact, wait_until_healthy
+from conftest import (
+    BONUS_SERVICES,
+    PROJECT,
+    SERVICES,
+    https_get,
+    save_artifact,
+    wait_until_healthy,
+    write_post,
+)
 
 CRASH_RECOVERY_LIMIT = 10.0
-
-# Written as www-data through WordPress's own API, like a visitor's comment.
-_WRITE_POST = r"""
-require '/var/www/html/wp-load.php';
-$post = wp_insert_post(['post_title' => $argv[1], 'post_content' => 'Written before the survival tests.',
-    'post_status' => 'publish', 'post_author' => 1], true);
-if (is_wp_error($post)) { fwrite(STDERR, $post->get_error_message()); exit(1); }
-$comment = wp_insert_comment(['comment_post_ID' => $post, 'comment_content' => $argv[2],
-    'comment_author' => 'reader', 'comment_approved' => 1]);
-if (!$comment) { fwrite(STDERR, 'comment not saved'); exit(1); }
-echo $post;
-"""
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +43,8 @@ def written(host):
     """A post and an approved comment, made before anything is broken."""
     marker = uuid.uuid4().hex[:12]
     title, comment = f"Survival post {marker}", f"Survival comment {marker}"
-    post_id = host.check_output(
-        "docker exec -u www-data wordpress php -r %s %s %s", _WRITE_POST, title, comment
-    )
-    return {"id": int(post_id), "title": title, "comment": comment}
+    post_id = write_post(host, title, "Written before the survival tests.", comment)
+    return {"id": post_id, "title": title, "comment": comment}
 
 
 def assert_still_served(target, written):

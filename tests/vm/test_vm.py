@@ -56,14 +56,6 @@ def _suite_helpers():
 
 suite = _suite_helpers()
 
-_WRITE_POST = r"""
-require '/var/www/html/wp-load.php';
-$post = wp_insert_post(['post_title' => $argv[1], 'post_content' => 'Written before vagrant reload.',
-    'post_status' => 'publish', 'post_author' => 1], true);
-if (is_wp_error($post)) { fwrite(STDERR, $post->get_error_message()); exit(1); }
-echo $post;
-"""
-
 
 @pytest.fixture(scope="module")
 def timings():
@@ -165,7 +157,7 @@ def test_vagrant_provision_changes_nothing(machine, timings):
 
 def test_vagrant_reload_brings_the_stack_back_with_an_earlier_post(machine, host, target, timings):
     title = f"Before the reload {uuid.uuid4().hex[:12]}"
-    post_id = int(host.check_output("docker exec -u www-data wordpress php -r %s %s", _WRITE_POST, title))
+    post_id = suite.write_post(host, title, "Written before vagrant reload.")
 
     started = time.monotonic()
     machine.reload()
