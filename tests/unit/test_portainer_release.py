@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import socket
 import subprocess
-import sys
 import tarfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT
+from conftest import run_role_here
 from test_preflight import PROVISIONING_PLAY, run_site
 from test_templates import ALL_BONUS, STACK, render
 
@@ -83,39 +81,8 @@ class ReleaseServer:
 
 
 def run_role(tmp_path: Path, **role_vars) -> tuple[int, dict]:
-    """Runs the role on this controller; returns the exit code and the play's recap."""
-    playbook = tmp_path / "fetch.yml"
-    playbook.write_text(
-        json.dumps(
-            [
-                {
-                    "name": "Fetch the release",
-                    "hosts": "localhost",
-                    "gather_facts": False,
-                    "roles": [{"role": "portainer_release", "vars": role_vars}],
-                }
-            ]
-        )
-    )
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
-        "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-    }
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("ansible-playbook")), "-c", "local", str(playbook)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=120,
-    )
-    # The timing callback (ansible.cfg) writes lines of its own around the report.
-    report, _ = json.JSONDecoder().raw_decode(done.stdout[done.stdout.index("{") :])
-    return done.returncode, report
+    """Runs the role on this controller; returns the exit code and the report."""
+    return run_role_here(tmp_path, "portainer_release", role_vars, timeout=120)
 
 
 def failure_message(report: dict) -> str:

@@ -11,13 +11,10 @@ Python 3's cryptography from Debian (python3-cryptography, installed by
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT
+from conftest import run_role_here
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -27,44 +24,14 @@ SERIAL_TASK = "tls_certificates : Name the server certificate in place"
 
 def run_role(tls_dir: Path, domain: str = "jdoe.42.fr", **role_vars) -> dict:
     """Runs the role; returns each task's result on this host, by task name."""
-    playbook = tls_dir.parent / "tls.yml"
     variables = {
         "tls_certificates_domain": domain,
         "tls_certificates_dir": str(tls_dir),
         "tls_certificates_controller_ca_path": str(tls_dir.parent / "controller" / "ca.crt"),
         **role_vars,
     }
-    playbook.write_text(
-        json.dumps(
-            [
-                {
-                    "name": "Certificates",
-                    "hosts": "localhost",
-                    "gather_facts": False,
-                    "roles": [{"role": "tls_certificates", "vars": variables}],
-                }
-            ]
-        )
-    )
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
-        "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-    }
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("ansible-playbook")), "-c", "local", str(playbook)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=180,
-    )
-    # The timing callback (ansible.cfg) writes lines of its own around the report.
-    report, _ = json.JSONDecoder().raw_decode(done.stdout[done.stdout.index("{") :])
-    assert done.returncode == 0, json.dumps(report)[-3000:]
+    code, report = run_role_here(tls_dir.parent, "tls_certificates", variables)
+    assert code == 0, json.dumps(report)[-3000:]
     return {task["task"]["name"]: task["hosts"]["localhost"] for task in report["plays"][0]["tasks"]}
 
 
