@@ -160,31 +160,29 @@ def test_an_offline_controller_is_stopped_with_the_way_out_named(tmp_path, archi
     assert not kept.exists()
 
 
-def test_an_archive_carried_in_by_hand_is_used_offline_when_its_sha256_is_the_pin(tmp_path, archive):
+def run_offline_with_carried_in(tmp_path: Path, carried: bytes, pinned: bytes) -> tuple[int, dict, Path]:
+    """An archive copied to the controller's cache by hand, nothing to download from."""
     kept = tmp_path / "cache" / "portainer.tar.gz"
     kept.parent.mkdir()
-    kept.write_bytes(archive)
+    kept.write_bytes(carried)
     code, report = run_role(
         tmp_path,
         portainer_release_url=f"http://127.0.0.1:{closed_port()}/nowhere.tar.gz",
-        portainer_release_sha256=sha256(archive),
+        portainer_release_sha256=sha256(pinned),
         portainer_release_controller_archive=str(kept),
     )
+    return code, report, kept
+
+
+def test_an_archive_carried_in_by_hand_is_used_offline_when_its_sha256_is_the_pin(tmp_path, archive):
+    code, report, kept = run_offline_with_carried_in(tmp_path, carried=archive, pinned=archive)
     assert (code, changed(report)) == (0, 0)
     assert kept.read_bytes() == archive
 
 
 def test_an_archive_carried_in_that_differs_is_refused_with_both_checksums(tmp_path, archive):
-    kept = tmp_path / "cache" / "portainer.tar.gz"
-    kept.parent.mkdir()
     altered = release_archive(b"#!/bin/sh\necho altered\n")
-    kept.write_bytes(altered)
-    code, report = run_role(
-        tmp_path,
-        portainer_release_url=f"http://127.0.0.1:{closed_port()}/nowhere.tar.gz",
-        portainer_release_sha256=sha256(archive),
-        portainer_release_controller_archive=str(kept),
-    )
+    code, report, _ = run_offline_with_carried_in(tmp_path, carried=altered, pinned=archive)
     assert code != 0
     message = failure_message(report)
     assert f"no archive with sha256 {sha256(archive)}" in message
