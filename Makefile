@@ -13,11 +13,13 @@ export ANSIBLE_FORCE_COLOR ?= 0
 # The persistent container target by default; INVENTORY=inventory/vm for the VM.
 INVENTORY ?= inventory/container
 TARGET_INVENTORY := $(INVENTORY)
+# Every shell script of the repository (the tree's own are checked in the unit tier).
+SHELL_SCRIPTS := $(shell grep -l '^\#!.*bash' scripts/* .ci/run)
 # testinfra against that target
 TESTINFRA_TARGET := --hosts=all --connection=ansible --ansible-inventory=$(TARGET_INVENTORY)
 
 .DEFAULT_GOAL := help
-.PHONY: help up test venv lint unit molecule vm box target target-verify rehearsal target-destroy benchmark images clean
+.PHONY: help up test prerequisites venv lint unit molecule vm box target target-verify rehearsal target-destroy benchmark images clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-15s %s\n", $$1, $$2 }'
@@ -25,8 +27,11 @@ help: ## List the verbs
 up: venv ## Bring the stack up (a VM where a provider is usable, else the container target)
 	scripts/up
 
-test: lint unit molecule vm ## Every tier: lint, unit, molecule (the container scenario), vm (a real VM)
+test: prerequisites lint unit molecule vm ## Every tier: lint, unit, molecule (the container scenario), vm (a real VM)
 	@echo "make test: every tier passed"
+
+prerequisites: ## Install the Debian packages the tests need (when missing) and start Docker and libvirt
+	scripts/prerequisites
 
 venv: $(VENV)/.installed ## The pinned Python toolchain in .venv
 
@@ -42,7 +47,7 @@ lint: venv ## yamllint, ansible-lint (production), ruff, syntax checks of playbo
 	ruff check .
 	ruff format --check .
 	ansible-playbook --syntax-check -i $(TARGET_INVENTORY) playbooks/site.yml playbooks/container_target.yml
-	bash -n scripts/build-debian-image scripts/build-vagrant-box scripts/container-target scripts/up .ci/run
+	shellcheck $(SHELL_SCRIPTS)
 
 unit: venv ## Unit tests: role specs, templates, pre-flight refusals, toolchain pins
 	pytest tests/unit

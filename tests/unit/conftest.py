@@ -10,6 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible.plugins.loader import init_plugin_loader
+
+# Ansible's collection finder must be installed before anything imports
+# `ansible_collections` as a plain package (test_toolchain does), or lookups
+# from collections cannot be loaded in the same process afterwards.
+init_plugin_loader()
 
 PROJECT = Path(__file__).resolve().parents[2]
 ROLES = sorted(p for p in (PROJECT / "roles").iterdir() if (p / "tasks" / "main.yml").exists())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,8 @@ REQUIRED = {
 }
 
 TEMPLATES = sorted((role, path) for role in ROLES for path in (role / "templates").rglob("*.j2"))
+# The files a role copies as they are (no variable): they reach the tree as is.
+STATIC = sorted((role, path) for role in ROLES for path in (role / "files").rglob("*") if path.is_file())
 
 
 def render(role: Path, template: Path, **overrides) -> str:
@@ -53,7 +56,11 @@ def render(role: Path, template: Path, **overrides) -> str:
 
 @pytest.fixture(scope="module")
 def rendered() -> dict[str, str]:
-    return {str(path.relative_to(role / "templates"))[:-3]: render(role, path) for role, path in TEMPLATES}
+    """Every file the roles put on a target, by its path there: templates
+    rendered, static files as they are."""
+    tree = {str(path.relative_to(role / "templates"))[:-3]: render(role, path) for role, path in TEMPLATES}
+    tree |= {str(path.relative_to(role / "files")): path.read_text() for role, path in STATIC}
+    return tree
 
 
 @pytest.mark.parametrize(("role", "template"), TEMPLATES, ids=lambda x: x.name if hasattr(x, "name") else x)
@@ -61,11 +68,12 @@ def test_template_renders_with_undefined_variables_fatal(role, template):
     assert render(role, template).strip()
 
 
-def test_every_stack_template_is_listed_in_the_tree(project):
-    role = project / "roles" / "inception_stack"
-    listed = {f["path"] for f in load_yaml(role / "vars" / "main.yml")["inception_stack_files"]}
-    on_disk = {str(p.relative_to(role / "templates"))[:-3] for p in (role / "templates").rglob("*.j2")}
-    assert listed == on_disk
+def test_templates_are_only_files_that_use_variables():
+    # A file that uses none belongs under files/, where linters read it as it is.
+    managed = re.compile(r"\{\{ ansible_managed[^}]*\}\}")
+    for role, template in TEMPLATES:
+        text = managed.sub("", template.read_text())
+        assert re.search(r"\{\{|\{%", text), f"{template.relative_to(role)}: no variable, move it to files/"
 
 
 def test_dockerfiles_start_from_the_base_image_and_hold_no_secret(rendered):
@@ -82,16 +90,44 @@ def test_dockerfiles_start_from_the_base_image_and_hold_no_secret(rendered):
         assert "latest" not in text, name
 
 
-def test_shell_scripts_parse(rendered, tmp_path):
-    for name, text in rendered.items():
-        if name.endswith(".sh"):
-            script = tmp_path / Path(name).name
-            script.write_text(text)
-            assert text.startswith("#!/bin/bash\n"), name
-            subprocess.run(["bash", "-n", str(script)], check=True)
-            if name.endswith(("docker-entrypoint.sh", "healthcheck.sh")):
-                # The last command decides the exit code, or replaces the shell.
-                assert text.rstrip().splitlines()[-1].startswith(("exec ", "grep ", "[[")), name
+def test_shell_scripts_pass_shellcheck(rendered, tmp_path):
+    scripts = {name: text for name, text in rendered.items() if name.endswith(".sh")}
+    assert len(scripts) >= 14  # the entrypoints, healthchecks and the backup
+    for name, text in scripts.items():
+        assert text.startswith("#!/bin/bash\n"), name
+        if name.endswith(("docker-entrypoint.sh", "healthcheck.sh")):
+            # The last command decides the exit code, or replaces the shell.
+            assert text.rstrip().splitlines()[-1].startswith(("exec ", "grep ", "[[")), name
+    checked = shellcheck(scripts, tmp_path)
+    assert checked.returncode == 0, checked.stdout
+
+
+def test_shellcheck_fails_on_a_planted_mistake(tmp_path):
+    checked = shellcheck({"planted.sh": "#!/bin/bash\nrm -rf $1/data\n"}, tmp_path)
+    assert checked.returncode != 0
+    assert "SC2086" in checked.stdout
+
+
+def shellcheck(scripts: dict[str, str], folder: Path) -> subprocess.CompletedProcess:
+    paths = []
+    for name, text in scripts.items():
+        path = folder / name.replace("/", "__")
+        path.write_text(text)
+        paths.append(str(path))
+    return subprocess.run(["shellcheck", "--format=gcc", *paths], capture_output=True, text=True, check=False)
+
+
+def test_php_files_pass_php_lint(rendered, tmp_path):
+    php = {name: text for name, text in rendered.items() if name.endswith(".php")}
+    assert {Path(name).name for name in php} >= {"wp-config.php", "object-cache.php", "wp-install.php"}
+    for name, text in php.items():
+        path = tmp_path / Path(name).name
+        path.write_text(text)
+        checked = subprocess.run(["php", "-l", str(path)], capture_output=True, text=True, check=False)
+        assert checked.returncode == 0, (name, checked.stdout, checked.stderr)
+    planted = tmp_path / "planted.php"
+    planted.write_text("<?php\n$a = ;\n")
+    assert subprocess.run(["php", "-l", str(planted)], capture_output=True, check=False).returncode != 0
 
 
 def test_entrypoints_exec_their_command_and_background_nothing(rendered):

@@ -18,7 +18,12 @@ def installed_version(fqcn: str) -> str:
 
 def test_requirements_yml_pins_the_bundled_collections():
     wanted = load_yaml(PROJECT / "requirements.yml")["collections"]
-    assert {c["name"] for c in wanted} == {"community.docker", "community.crypto", "ansible.posix"}
+    assert {c["name"] for c in wanted} == {
+        "community.docker",
+        "community.crypto",
+        "community.general",
+        "ansible.posix",
+    }
     assert {c["name"]: installed_version(c["name"]) for c in wanted} == {
         c["name"]: c["version"] for c in wanted
     }

@@ -1,0 +1,102 @@
+"""The rendered tree's plan, found on disk: which file goes where, with which
+mode, into which service's image.
+
+The role keeps its sources at the path they take in the tree: files that use
+variables under ``templates/`` (with ``.j2``), the others under ``files/``.
+Nothing lists them by hand: this filter reads what
+``community.general.filetree`` found in both folders and decides, in one
+place, what the task writing the tree needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from ansible.errors import AnsibleFilterError
+
+REQUIREMENTS = ("srcs", "requirements")
+BONUS = "bonus"
+EXECUTABLE = 0o111
+
+
+def _service_of(path: PurePosixPath, services: set[str]) -> tuple[str, bool]:
+    """The service whose image a path goes into ("" for none), and whether it
+    is a bonus service. A service is a folder of ``srcs/requirements/`` or of
+    ``srcs/requirements/bonus/`` that holds a Dockerfile."""
+    parts = path.parts
+    if parts[:2] != REQUIREMENTS or len(parts) < 4:
+        return "", False
+    if parts[2] == BONUS:
+        name = parts[3] if len(parts) > 4 else ""
+        return (name, True) if name in services else ("", False)
+    return (parts[2], False) if parts[2] in services else ("", False)
+
+
+def _services_on_disk(paths: list[PurePosixPath]) -> set[str]:
+    services = set()
+    for path in paths:
+        if path.name != "Dockerfile" or path.parts[:2] != REQUIREMENTS:
+            continue
+        below = path.parts[2:-1]
+        if len(below) == 1 and below[0] != BONUS:
+            services.add(below[0])
+        elif len(below) == 2 and below[0] == BONUS:
+            services.add(below[1])
+    return services
+
+
+def _mode(entry: dict) -> str:
+    return "0755" if int(str(entry["mode"]), 8) & EXECUTABLE else "0644"
+
+
+def inception_tree_layout(templates: list[dict], files: list[dict], bonus_on: list[str]) -> dict:
+    """Plan the tree from two ``community.general.filetree`` listings.
+
+    ``bonus_on`` names the bonus services switched on: the sources of the
+    others are left out. Returns ``folders`` (every folder, parents first),
+    ``templated`` and ``static`` (each a list of ``path`` in the tree, ``src``
+    relative to the role's ``templates/`` or ``files/``, ``mode``, ``service``),
+    ``services`` (every service on disk whose sources are in the tree) and
+    ``bonus_on_disk`` (every bonus service the role has sources for).
+    """
+    sources: dict[PurePosixPath, tuple[dict, bool]] = {}
+    for listing, templated in ((templates, True), (files, False)):
+        for entry in listing:
+            if entry.get("state") != "file":
+                continue
+            src = PurePosixPath(entry["path"])
+            if templated and src.suffix != ".j2":
+                raise AnsibleFilterError(f"templates/{src}: a template's name ends with .j2")
+            path = src.with_suffix("") if templated else src
+            if path in sources:
+                raise AnsibleFilterError(f"{path}: found both under templates/ and files/; keep one")
+            sources[path] = (entry, templated)
+
+    services = _services_on_disk(list(sources))
+    bonus_on_disk = sorted(s for s in services if any(p.parts[2:4] == (BONUS, s) for p in sources))
+    unknown = sorted(set(bonus_on) - set(bonus_on_disk))
+    if unknown:
+        raise AnsibleFilterError(f"bonus services switched on but not in the role: {', '.join(unknown)}")
+
+    plan: dict = {"folders": set(), "templated": [], "static": [], "services": set()}
+    for path in sorted(sources):
+        entry, templated = sources[path]
+        service, bonus = _service_of(path, services)
+        if bonus and service not in bonus_on:
+            continue
+        plan["folders"].update(str(parent) for parent in path.parents if str(parent) != ".")
+        if service:
+            plan["services"].add(service)
+        plan["templated" if templated else "static"].append(
+            {"path": str(path), "src": entry["path"], "mode": _mode(entry), "service": service}
+        )
+    # Parents sort before their children; sets become lists for YAML and JSON.
+    plan["folders"] = sorted(plan["folders"])
+    plan["services"] = sorted(plan["services"])
+    plan["bonus_on_disk"] = bonus_on_disk
+    return plan
+
+
+class FilterModule:
+    def filters(self):
+        return {"inception_tree_layout": inception_tree_layout}
