@@ -46,7 +46,7 @@ lint: venv ## yamllint, ansible-lint (production), ruff, syntax checks of playbo
 	ansible-lint --profile production
 	ruff check .
 	ruff format --check .
-	ansible-playbook --syntax-check -i $(TARGET_INVENTORY) playbooks/site.yml playbooks/container_target.yml
+	ansible-playbook --syntax-check -i $(TARGET_INVENTORY) site.yml playbooks/container_target.yml
 	shellcheck $(SHELL_SCRIPTS)
 
 unit: venv ## Unit tests: role specs, templates, pre-flight refusals, toolchain pins
@@ -63,7 +63,7 @@ box: ## Build the Debian 13 libvirt box from Debian's archive and add it to Vagr
 
 target: venv ## Create and provision the persistent container target (left running)
 	ansible-playbook -i $(TARGET_INVENTORY) playbooks/container_target.yml
-	ansible-playbook -i $(TARGET_INVENTORY) playbooks/site.yml
+	ansible-playbook -i $(TARGET_INVENTORY) site.yml
 
 target-verify: venv ## Run the testinfra suite against the persistent container target
 	pytest $(TESTINFRA_TARGET) tests/integration

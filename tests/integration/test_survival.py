@@ -91,7 +91,7 @@ def run_site_playbook(host, *extra_vars: str) -> str:
     """Re-run the playbook against this target, as an operator would."""
     command = [
         str(Path(sys.executable).with_name("ansible-playbook")),
-        str(PROJECT / "playbooks" / "site.yml"),
+        str(PROJECT / "site.yml"),
         "-i",
         host.backend.ansible_inventory,
         "--limit",

@@ -39,7 +39,7 @@ def run_site(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[st
     ]
     command = [
         str(Path(sys.executable).with_name("ansible-playbook")),
-        str(PROJECT / "playbooks" / "site.yml"),
+        str(PROJECT / "site.yml"),
         "-i",
         str(inventory),
     ]

@@ -7,6 +7,7 @@ the VM tier (tests/vm) proves the libvirt path in a real VM.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -32,10 +33,16 @@ def vagrant_validate(project: Path, **env: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def project_copy(tmp_path) -> Path:
-    """The Vagrantfile and the inventory it reads, in a folder a test may change."""
+    """The Vagrantfile and what it asks Ansible to read, in a folder a test may change."""
     shutil.copy(PROJECT / "Vagrantfile", tmp_path / "Vagrantfile")
+    shutil.copy(PROJECT / "ansible.cfg", tmp_path / "ansible.cfg")
     shutil.copytree(PROJECT / "inventory", tmp_path / "inventory")
+    (tmp_path / ".venv").symlink_to(PROJECT / ".venv")
     return tmp_path
+
+
+def cached_settings(project: Path) -> dict:
+    return json.loads((project / ".vagrant" / "inventory-settings.json").read_text())["settings"]
 
 
 def test_vagrantfile_validates():
@@ -62,20 +69,47 @@ def test_memory_that_is_not_a_number_is_refused():
     assert "2G" in result.stdout + result.stderr
 
 
-def test_domain_templated_beyond_the_login_is_refused(project_copy):
+def test_settings_are_resolved_by_ansible_like_the_playbook_sees_them(project_copy):
     settings = project_copy / "inventory" / "group_vars" / "all.yml"
     text = settings.read_text()
     templated_by_login = 'inception_domain: "{{ inception_login }}.42.fr"'
     assert templated_by_login in text
-    settings.write_text(text.replace(templated_by_login, 'inception_domain: "{{ site_name }}.42.fr"'))
+    # Any Jinja the playbook accepts, not one pattern re-implemented in Ruby.
+    settings.write_text(
+        text.replace(templated_by_login, 'inception_domain: "{{ inception_login | upper }}-wp.42.fr"')
+    )
+    result = vagrant_validate(project_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert cached_settings(project_copy)["inception_domain"] == "JDOE-wp.42.fr"
+    assert cached_settings(project_copy)["inception_ftp_passive_ports"] == [21000, 21010]
+
+
+def test_a_changed_inventory_is_asked_again(project_copy):
+    assert vagrant_validate(project_copy).returncode == 0
+    assert cached_settings(project_copy)["target_https_forwarded_port"] == 8443
+    inventory = project_copy / "inventory" / "vm"
+    inventory.write_text(
+        inventory.read_text().replace(
+            "target_https_forwarded_port: 8443", "target_https_forwarded_port: 9445"
+        )
+    )
+    assert vagrant_validate(project_copy).returncode == 0
+    assert cached_settings(project_copy)["target_https_forwarded_port"] == 9445
+
+
+def test_a_setting_ansible_cannot_resolve_is_refused_by_name(project_copy):
+    settings = project_copy / "inventory" / "group_vars" / "all.yml"
+    text = settings.read_text()
+    settings.write_text(text.replace('"{{ inception_login }}.42.fr"', '"{{ site_name }}.42.fr"'))
     result = vagrant_validate(project_copy)
     assert result.returncode != 0
-    assert "inception_domain must be plain text" in result.stdout + result.stderr
+    assert "could not resolve the VM's settings" in result.stdout + result.stderr
+    assert "site_name" in result.stdout + result.stderr
 
 
 def test_missing_vm_port_is_named(project_copy):
-    hosts = project_copy / "inventory" / "vm" / "hosts.yml"
-    hosts.write_text(hosts.read_text().replace("target_https_forwarded_port: 8443", ""))
+    inventory = project_copy / "inventory" / "vm"
+    inventory.write_text(inventory.read_text().replace("target_https_forwarded_port: 8443", ""))
     result = vagrant_validate(project_copy)
     assert result.returncode != 0
     assert "target_https_forwarded_port" in result.stdout + result.stderr

@@ -2,7 +2,7 @@
 
 Builds (or reuses) the local box (scripts/build-vagrant-box), then, through
 python-vagrant and the libvirt provider:
-  - `vagrant up` alone provisions the VM with playbooks/site.yml (through
+  - `vagrant up` alone provisions the VM with site.yml (through
     inventory/vm) and ends with a healthy stack;
   - the container scenario's own testinfra files run against the VM: TLS on
     the port forwarded to this machine, the volumes, the WordPress install and
