@@ -155,7 +155,7 @@ def test_an_offline_controller_is_stopped_with_the_way_out_named(tmp_path, archi
     )
     assert code != 0
     message = failure_message(report)
-    for named in (str(kept), url, "copy the release to that path", "inception_bonus_portainer off"):
+    for named in (str(kept), url, "copy the release to that path", "switch portainer off in inception_bonus"):
         assert named in message
     assert not kept.exists()
 
@@ -211,7 +211,7 @@ def test_the_site_stops_before_touching_the_target_when_the_release_cannot_be_ha
     url = f"http://127.0.0.1:{closed_port()}/portainer-2.33.5-linux-amd64.tar.gz"
     result = run_site(
         tmp_path,
-        inception_bonus_portainer=True,
+        inception_bonus={**ALL_BONUS, "portainer": True},
         inception_portainer_archive=str(tmp_path / "cache" / "portainer.tar.gz"),
         portainer_release_url=url,
     )

@@ -52,7 +52,24 @@ def run_site(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[st
     )
 
 
+DEFAULT_BONUS = {
+    "website": True,
+    "adminer": True,
+    "redis": True,
+    "vsftpd": True,
+    "backup": True,
+    "portainer": False,
+}
+
 BAD_INPUTS = [
+    # The bonus switches: one mapping, every service the stack role declares.
+    ({"inception_bonus": {"vsftpd": False}}, "inception_bonus: must name each of website, adminer, redis"),
+    ({"inception_bonus": {"vsftpd": False}}, "missing: website, adminer, redis, backup, portainer"),
+    ({"inception_bonus": {**DEFAULT_BONUS, "mailpit": True}}, "unknown: mailpit"),
+    ({"inception_bonus": {**DEFAULT_BONUS, "redis": "yes please"}}, "inception_bonus: must name each of"),
+    ({"inception_bonus": "all"}, "missing: website, adminer, redis, vsftpd, backup, portainer"),
+    # An inventory from before the mapping is not silently ignored.
+    ({"inception_bonus_vsftpd": False}, "inception_bonus_vsftpd: replaced by the mapping inception_bonus"),
     ({"inception_login": "Not A Login"}, "inception_login: must be a 42 login"),
     ({"inception_login": ""}, "inception_login: must be a 42 login"),
     ({"inception_admin_user": "SiteAdministrator"}, 'inception_admin_user: must not contain "admin"'),

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import lookup_loader
@@ -128,3 +129,11 @@ def test_a_template_without_j2_is_refused(role_copy):
 def test_a_bonus_service_the_role_does_not_have_is_refused():
     with pytest.raises(AnsibleFilterError, match="not in the role: mailpit"):
         plan(STACK, ["redis", "mailpit"])
+
+
+def test_the_declared_bonus_services_are_the_bonus_folders():
+    # Pre-flight and the benchmark read the names from the argument spec; the
+    # tree is made from the folders: the two must be the same services.
+    spec = yaml.safe_load((STACK / "meta" / "argument_specs.yml").read_text())
+    declared = spec["argument_specs"]["main"]["options"]["inception_stack_bonus"]["options"]
+    assert sorted(declared) == plan(STACK, [])["bonus_on_disk"]
