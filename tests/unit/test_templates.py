@@ -15,6 +15,7 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 from conftest import ROLES, load_yaml
+from test_tree_layout import plan
 
 # Values for the inputs a role requires (no defaults): what an inventory gives.
 REQUIRED = {
@@ -60,6 +61,13 @@ def rendered() -> dict[str, str]:
     rendered, static files as they are."""
     tree = {str(path.relative_to(role / "templates"))[:-3]: render(role, path) for role, path in TEMPLATES}
     tree |= {str(path.relative_to(role / "files")): path.read_text() for role, path in STATIC}
+    # The stack's shared files, where its plan puts them (beside each entrypoint).
+    layout = plan(STACK, list(ALL_BONUS))
+    tree |= {
+        entry["path"]: Path(entry["src"]).read_text()
+        for entry in layout["static"]
+        if entry["src"].startswith("/")
+    }
     return tree
 
 
@@ -109,12 +117,20 @@ def test_shellcheck_fails_on_a_planted_mistake(tmp_path):
 
 
 def shellcheck(scripts: dict[str, str], folder: Path) -> subprocess.CompletedProcess:
+    """shellcheck on the scripts laid out at their paths in the tree, following
+    what they source (the entrypoints source tools/secrets.sh beside them)."""
     paths = []
     for name, text in scripts.items():
-        path = folder / name.replace("/", "__")
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         paths.append(str(path))
-    return subprocess.run(["shellcheck", "--format=gcc", *paths], capture_output=True, text=True, check=False)
+    return subprocess.run(
+        ["shellcheck", "--external-sources", "--format=gcc", *paths],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_php_files_pass_php_lint(rendered, tmp_path):

@@ -36,13 +36,15 @@ def filetree(folder: Path) -> list[dict]:
 
 
 def plan(role: Path, bonus_on: list[str]) -> dict:
-    return inception_tree_layout(filetree(role / "templates"), filetree(role / "files"), bonus_on)
+    """The plan the role's task makes, from the same three listings."""
+    shared = filetree(role / "shared") if (role / "shared").is_dir() else []
+    return inception_tree_layout(filetree(role / "templates"), filetree(role / "files"), bonus_on, shared)
 
 
 @pytest.fixture
 def role_copy(tmp_path) -> Path:
     copy = tmp_path / "inception_stack"
-    for part in ("templates", "files"):
+    for part in ("templates", "files", "shared"):
         shutil.copytree(STACK / part, copy / part)
     return copy
 
@@ -82,7 +84,10 @@ def test_folders_come_before_what_they_hold():
 def test_templates_are_rendered_and_files_copied_by_their_own_names():
     layout = plan(STACK, BONUS)
     assert all(entry["src"] == entry["path"] + ".j2" for entry in layout["templated"])
-    assert all(entry["src"] == entry["path"] for entry in layout["static"])
+    # Static files by their path under files/; shared ones by their absolute path.
+    assert all(
+        entry["src"] in (entry["path"], str(STACK / "shared/tools/secrets.sh")) for entry in layout["static"]
+    )
     assert {"srcs/docker-compose.yml", "srcs/.env"} <= {entry["path"] for entry in layout["templated"]}
     entrypoint = "srcs/requirements/wordpress/tools/docker-entrypoint.sh"
     assert entrypoint in {entry["path"] for entry in layout["static"]}
@@ -137,3 +142,27 @@ def test_the_declared_bonus_services_are_the_bonus_folders():
     spec = yaml.safe_load((STACK / "meta" / "argument_specs.yml").read_text())
     declared = spec["argument_specs"]["main"]["options"]["inception_stack_bonus"]["options"]
     assert sorted(declared) == plan(STACK, [])["bonus_on_disk"]
+
+
+def test_the_shared_secrets_library_sits_beside_every_entrypoint_only():
+    layout = plan(STACK, BONUS)
+    copies = {e["path"]: e for e in layout["static"] if e["path"].endswith("/tools/secrets.sh")}
+    entrypoints = {
+        e["path"].replace("docker-entrypoint.sh", "secrets.sh")
+        for e in layout["templated"] + layout["static"]
+        if e["path"].endswith("/tools/docker-entrypoint.sh")
+    }
+    assert set(copies) == entrypoints
+    assert {e["service"] for e in copies.values()} == {"mariadb", "wordpress", "redis", "vsftpd"}
+    assert all(e["src"] == str(STACK / "shared" / "tools" / "secrets.sh") for e in copies.values())
+    assert all(e["mode"] == "0644" for e in copies.values())  # sourced, never run
+    # A bonus service switched off gets no copy.
+    assert "srcs/requirements/bonus/redis/tools/secrets.sh" not in {
+        e["path"] for e in plan(STACK, [])["static"]
+    }
+
+
+def test_a_shared_file_that_a_service_has_already_is_refused(role_copy):
+    (role_copy / "files/srcs/requirements/mariadb/tools/secrets.sh").write_text("#!/bin/bash\n")
+    with pytest.raises(AnsibleFilterError, match=r"mariadb/tools/secrets.sh: found both"):
+        plan(role_copy, [])

@@ -3,9 +3,12 @@ mode, into which service's image.
 
 The role keeps its sources at the path they take in the tree: files that use
 variables under ``templates/`` (with ``.j2``), the others under ``files/``.
-Nothing lists them by hand: this filter reads what
-``community.general.filetree`` found in both folders and decides, in one
-place, what the task writing the tree needs.
+Files under ``shared/`` go into the folder of every service that has an
+entrypoint (``tools/docker-entrypoint.sh``), at the same path below it: each
+image builds from its own folder and cannot reach a common one. Nothing lists
+them by hand: this filter reads what ``community.general.filetree`` found in
+the three folders and decides, in one place, what the task writing the tree
+needs.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from ansible.errors import AnsibleFilterError
 REQUIREMENTS = ("srcs", "requirements")
 BONUS = "bonus"
 EXECUTABLE = 0o111
+ENTRYPOINT = PurePosixPath("tools", "docker-entrypoint.sh")
 
 
 def _service_of(path: PurePosixPath, services: set[str]) -> tuple[str, bool]:
@@ -49,16 +53,15 @@ def _mode(entry: dict) -> str:
     return "0755" if int(str(entry["mode"]), 8) & EXECUTABLE else "0644"
 
 
-def inception_tree_layout(templates: list[dict], files: list[dict], bonus_on: list[str]) -> dict:
-    """Plan the tree from two ``community.general.filetree`` listings.
+def _service_folder(path: PurePosixPath) -> PurePosixPath:
+    """``srcs/requirements/<service>`` or ``srcs/requirements/bonus/<service>``."""
+    depth = 5 if path.parts[2] == BONUS else 4
+    return PurePosixPath(*path.parts[: depth - 1])
 
-    ``bonus_on`` names the bonus services switched on: the sources of the
-    others are left out. Returns ``folders`` (every folder, parents first),
-    ``templated`` and ``static`` (each a list of ``path`` in the tree, ``src``
-    relative to the role's ``templates/`` or ``files/``, ``mode``, ``service``),
-    ``services`` (every service on disk whose sources are in the tree) and
-    ``bonus_on_disk`` (every bonus service the role has sources for).
-    """
+
+def _role_sources(templates: list[dict], files: list[dict]) -> dict[PurePosixPath, tuple[dict, bool]]:
+    """Every file of the tree, by its path there: its listing entry, and
+    whether it is a template."""
     sources: dict[PurePosixPath, tuple[dict, bool]] = {}
     for listing, templated in ((templates, True), (files, False)):
         for entry in listing:
@@ -71,8 +74,44 @@ def inception_tree_layout(templates: list[dict], files: list[dict], bonus_on: li
             if path in sources:
                 raise AnsibleFilterError(f"{path}: found both under templates/ and files/; keep one")
             sources[path] = (entry, templated)
+    return sources
 
+
+def _add_shared(sources: dict, services: set[str], shared: list[dict]) -> None:
+    """The shared files, copied into the folder of each service with an
+    entrypoint; their source is given by its absolute path."""
+    entrypoints = [
+        path
+        for path in sources
+        if path.parts[:2] == REQUIREMENTS and _service_of(path, services)[0] and path.match(f"*/{ENTRYPOINT}")
+    ]
+    for entry in (e for e in shared if e.get("state") == "file"):
+        for entrypoint in entrypoints:
+            path = _service_folder(entrypoint) / entry["path"]
+            if path in sources:
+                raise AnsibleFilterError(
+                    f"{path}: found both under files/ or templates/ and shared/; keep one"
+                )
+            sources[path] = ({**entry, "path": f"{entry['root']}/{entry['path']}"}, False)
+
+
+def inception_tree_layout(
+    templates: list[dict], files: list[dict], bonus_on: list[str], shared: list[dict] | None = None
+) -> dict:
+    """Plan the tree from the ``community.general.filetree`` listings of the
+    role's ``templates/``, ``files/`` and ``shared/``.
+
+    ``bonus_on`` names the bonus services switched on: the sources of the
+    others are left out. Returns ``folders`` (every folder, parents first),
+    ``templated`` and ``static`` (each a list of ``path`` in the tree, ``src``
+    relative to the role's ``templates/`` or ``files/``, or the absolute path of
+    a ``shared/`` file, ``mode``, ``service``),
+    ``services`` (every service on disk whose sources are in the tree) and
+    ``bonus_on_disk`` (every bonus service the role has sources for).
+    """
+    sources = _role_sources(templates, files)
     services = _services_on_disk(list(sources))
+    _add_shared(sources, services, shared or [])
     bonus_on_disk = sorted(s for s in services if any(p.parts[2:4] == (BONUS, s) for p in sources))
     unknown = sorted(set(bonus_on) - set(bonus_on_disk))
     if unknown:

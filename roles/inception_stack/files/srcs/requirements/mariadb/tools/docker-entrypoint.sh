@@ -7,19 +7,21 @@
 # The first start creates the system tables, the WordPress database and its
 # account with `mariadbd --bootstrap`: SQL on stdin, networking off, no server
 # left running in the background, and no password ever written to a file.
-# A marker written last says the initialisation finished.
+# A marker written last says the initialisation finished. Any other command
+# (`docker compose run mariadb bash`) runs as it is, with no set-up.
 set -euo pipefail
+
+case "${1:-}" in
+  mariadbd | mysqld) ;;
+  *) exec "$@" ;;
+esac
+
+ENTRYPOINT_NAME=mariadb
+# shellcheck source-path=SCRIPTDIR source=secrets.sh
+. /usr/local/lib/inception/secrets.sh
 
 datadir=/var/lib/mysql
 marker="$datadir/.inception-initialized"
-
-die() { echo "mariadb: $*" >&2; exit 1; }
-
-read_secret() {
-  local file="/run/secrets/$1"
-  [ -s "$file" ] || die "the Docker secret $1 is missing or empty ($file)"
-  tr -d '\n' < "$file"
-}
 
 # A value inside a single-quoted SQL string.
 sql_string() { printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e "s/'/\\\\'/g"; }
@@ -44,6 +46,9 @@ if [ ! -e "$marker" ]; then
   fi
   check_name MYSQL_DATABASE "${MYSQL_DATABASE:-}"
   check_name MYSQL_USER "${MYSQL_USER:-}"
+  # Here, not only inside $(...) below, where a failure would end only the subshell.
+  require_secret db_root_password
+  require_secret db_password
   root_password=$(sql_string "$(read_secret db_root_password)")
   user_password=$(sql_string "$(read_secret db_password)")
 

@@ -4,24 +4,24 @@
 #
 # Prepare the WordPress volume and the site, then run php-fpm in the
 # foreground. Every step is done once and skipped when already done, so a
-# restart never touches a live site.
+# restart never touches a live site. Any other command (`docker compose run
+# wordpress bash`) runs as it is, with no set-up.
 set -euo pipefail
+
+case "${1:-}" in
+  php-fpm*) ;;
+  *) exec "$@" ;;
+esac
+
+ENTRYPOINT_NAME=wordpress
+# shellcheck source-path=SCRIPTDIR source=secrets.sh
+. /usr/local/lib/inception/secrets.sh
 
 webroot=/var/www/html
 runtime_secrets=/run/inception
 
-die() { echo "wordpress: $*" >&2; exit 1; }
-
-# credentials.txt holds key=value lines; read one value without sourcing it.
-credential() {
-  local value
-  value=$(sed -n "s/^$1=//p" /run/secrets/credentials | head -n 1)
-  [ -n "$value" ] || die "the Docker secret credentials has no $1"
-  printf '%s' "$value"
-}
-
-[ -s /run/secrets/db_password ] || die "the Docker secret db_password is missing or empty"
-[ -s /run/secrets/credentials ] || die "the Docker secret credentials is missing or empty"
+require_secret db_password
+require_secret credentials
 
 # 1. The files: copied into an empty volume once, never again.
 if [ ! -e "$webroot/wp-includes/version.php" ]; then
@@ -64,8 +64,8 @@ if [ -s /run/secrets/redis_password ]; then
 fi
 
 # 5. The site: installed once (a no-op when it already is), as www-data.
-WP_ADMIN_PASSWORD=$(credential wp_admin_password)
-WP_USER_PASSWORD=$(credential wp_user_password)
+WP_ADMIN_PASSWORD=$(read_secret_key credentials wp_admin_password)
+WP_USER_PASSWORD=$(read_secret_key credentials wp_user_password)
 export WP_ADMIN_PASSWORD WP_USER_PASSWORD
 setpriv --reuid=www-data --regid=www-data --init-groups \
   php /usr/local/lib/inception/wp-install.php

@@ -4,13 +4,21 @@
 #
 # Hand Redis its password, then run it as the redis account in the
 # foreground. The Docker secret is root's; the password goes into an ACL file
-# in memory (a tmpfs) that only redis reads, never onto a command line.
+# in memory (a tmpfs) that only redis reads, never onto a command line. Any
+# other command (`docker compose run redis bash`) runs as it is, with no set-up.
 set -euo pipefail
 
-secret=/run/secrets/redis_password
-[ -s "$secret" ] || { echo "redis: the Docker secret redis_password is missing or empty" >&2; exit 1; }
-password=$(tr -d '\n' < "$secret")
-[[ "$password" =~ ^[^[:space:]]{12,}$ ]] || { echo "redis: the password must be 12 or more characters with no white space" >&2; exit 1; }
+case "${1:-}" in
+  redis-server) ;;
+  *) exec "$@" ;;
+esac
+
+ENTRYPOINT_NAME=redis
+# shellcheck source-path=SCRIPTDIR source=secrets.sh
+. /usr/local/lib/inception/secrets.sh
+
+password=$(read_secret redis_password)
+[[ "$password" =~ ^[^[:space:]]{12,}$ ]] || die "the password must be 12 or more characters with no white space"
 
 # Written as root first, then given to redis: root needs no DAC_OVERRIDE.
 install -d -m 0700 /run/redis
