@@ -19,7 +19,7 @@ SHELL_SCRIPTS := $(shell grep -l '^\#!.*bash' scripts/* .ci/run)
 TESTINFRA_TARGET := --hosts=all --connection=ansible --ansible-inventory=$(TARGET_INVENTORY)
 
 .DEFAULT_GOAL := help
-.PHONY: help up test prerequisites venv lint unit molecule vm box target target-verify rehearsal target-destroy benchmark images clean
+.PHONY: help up test prerequisites venv lint unit molecule vm box target target-verify rehearsal target-destroy benchmark images docs clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-15s %s\n", $$1, $$2 }'
@@ -80,6 +80,9 @@ benchmark: venv ## Measure provisioning, serving, footprint and rebuild on a thr
 images: ## Build the base and target images from Debian's archive (reused when up to date)
 	scripts/build-debian-image --suite bookworm --tag debian:bookworm --try-pull --save .cache/images/debian-bookworm.tar.gz
 	scripts/build-debian-image --suite trixie --tag inception-target:trixie --systemd
+
+docs: ## Render docs/architecture.svg from docs/architecture.dot (Graphviz)
+	dot -Tsvg docs/architecture.dot -o docs/architecture.svg
 
 clean: ## Remove the venv and the caches (not the generated secrets in .inception/)
 	rm -rf $(VENV) .cache .pytest_cache .ruff_cache
