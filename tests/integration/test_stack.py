@@ -314,3 +314,12 @@ def test_a_command_other_than_the_daemon_skips_the_set_up(host, docker, target):
         assert docker("run", "--rm", "--network", "none", image, "echo", "shell-ok") == "shell-ok", service
         checked.append(service)
     assert {"mariadb", "wordpress"} <= set(checked)
+
+
+@pytest.mark.evaluation("5")
+def test_compose_accepts_the_rendered_file(host, target):
+    # Docker Compose v2 on the target reads the file as the evaluator's make does.
+    checked = host.run(f"cd {target.tree}/srcs && docker compose config --quiet")
+    assert checked.rc == 0, checked.stderr
+    services = host.check_output(f"cd {target.tree}/srcs && docker compose config --services").split()
+    assert sorted(services) == sorted(target.services)

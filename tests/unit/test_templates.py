@@ -252,6 +252,17 @@ def test_bonus_services_are_hardened_unpublished_and_waited_for():
     assert "location ^~ /adminer/ {" in site
 
 
+@pytest.mark.parametrize("setting", ["default", "all-bonus"])
+def test_compose_file_says_what_the_reviewed_copy_says(setting):
+    # The template is macros and tables; what it renders is held, parsed, in
+    # tests/unit/expected/: any change to what the evaluator reads is a change
+    # made on purpose there too (render it again with this test's code).
+    overrides = {"inception_stack_bonus": ALL_BONUS} if setting == "all-bonus" else {}
+    compose = yaml.safe_load(render(STACK, STACK / "templates/srcs/docker-compose.yml.j2", **overrides))
+    expected = json.loads((Path(__file__).parent / "expected" / f"compose-{setting}.json").read_text())
+    assert compose == expected
+
+
 def test_compose_file_renders_the_same_whatever_python_hashes(tmp_path):
     # Set operations (intersect, unique...) order by hash, which changes from
     # one process to the next: the playbook would then never be idempotent.
