@@ -8,7 +8,7 @@ dev-sec hardening collection fell into).
 from __future__ import annotations
 
 import pytest
-from conftest import ROLES, load_yaml
+from conftest import ROLES, load_yaml, run_role_here
 
 
 def _spec(role):
@@ -16,9 +16,10 @@ def _spec(role):
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.name)
-def test_defaults_and_argument_specs_declare_the_same_inputs(role):
+def test_defaults_hold_exactly_the_optional_inputs(role):
     defaults = load_yaml(role / "defaults" / "main.yml") or {}
-    assert set(defaults) == set(_spec(role))
+    optional = {name for name, option in _spec(role).items() if not option.get("required")}
+    assert set(defaults) == optional
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.name)
@@ -31,9 +32,9 @@ def test_spec_defaults_equal_the_role_defaults(role):
     defaults = load_yaml(role / "defaults" / "main.yml") or {}
     for name, option in _spec(role).items():
         if option.get("required"):
-            # A required input has no real default: an empty placeholder only.
-            assert defaults[name] in ("", [], {}), name
+            # A required input has no default anywhere: a run without it stops.
             assert "default" not in option, name
+            assert name not in defaults, name
         else:
             assert option.get("default") == defaults[name], name
 
@@ -47,3 +48,14 @@ def test_role_vars_do_not_shadow_inputs():
     for role in ROLES:
         internal = load_yaml(role / "vars" / "main.yml") or {}
         assert set(internal).isdisjoint(_spec(role)), role.name
+
+
+def test_a_role_run_without_a_required_input_stops_naming_it(tmp_path):
+    # host_layout would create an account and folders on this machine: the
+    # argument spec stops it first.
+    code, report = run_role_here(tmp_path, "host_layout", {"host_layout_domain": "jdoe.42.fr"})
+    assert code != 0
+    tasks = report["plays"][0]["tasks"]
+    assert len(tasks) == 1  # the argument validation, nothing after it
+    message = tasks[0]["hosts"]["localhost"]["msg"]
+    assert "missing required arguments: host_layout_login" in message
