@@ -17,7 +17,16 @@ import time
 import urllib.parse
 
 import pytest
-from conftest import BONUS_SERVICES, LOOPBACK, https_get, https_request, install_on_target, response_cookies
+
+from tests.support.project import BONUS_SERVICES
+from tests.support.site import (
+    LOOPBACK,
+    https_get,
+    https_request,
+    install_on_target,
+    response_cookies,
+    skip_unless_on,
+)
 
 pytestmark = pytest.mark.evaluation("11")
 
@@ -44,8 +53,7 @@ ACCOUNT = {"website": "www-data", "adminer": "www-data", "redis": "redis", "vsft
 
 
 def require(target, service: str) -> None:
-    if service not in target.services:
-        pytest.skip(f"{service} is switched off in the inventory")
+    skip_unless_on(target, service)
 
 
 @pytest.mark.parametrize("service", BONUS_SERVICES)

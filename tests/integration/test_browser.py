@@ -19,13 +19,15 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import ARTIFACTS, LOOPBACK, mariadb_query
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
+
+from tests.support.project import ARTIFACTS
+from tests.support.site import LOOPBACK, mariadb_query
 
 pytestmark = pytest.mark.evaluation("7")
 

@@ -13,7 +13,8 @@ import json
 import re
 
 import pytest
-from conftest import install_on_target, save_artifact
+
+from tests.support.site import install_on_target, save_artifact
 
 pytestmark = pytest.mark.evaluation("load")
 

@@ -14,7 +14,8 @@ import time
 import urllib.parse
 
 import pytest
-from conftest import LOOPBACK, https_get, https_request, response_cookies
+
+from tests.support.site import LOOPBACK, https_get, https_request, response_cookies
 
 pytestmark = pytest.mark.evaluation("performance")
 

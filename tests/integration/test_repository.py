@@ -11,7 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT
+
+from tests.support.project import PROJECT
 
 pytestmark = pytest.mark.evaluation("1")
 

@@ -6,7 +6,9 @@ import json
 import re
 
 import pytest
-from conftest import SERVICES, mariadb_query
+
+from tests.support.project import SERVICES
+from tests.support.site import mariadb_query
 
 DAEMONS = {"mariadb": "mariadbd", "wordpress": "php-fpm8.2", "nginx": "nginx"}
 

@@ -18,15 +18,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import (
-    BONUS_SERVICES,
-    PROJECT,
-    SERVICES,
-    https_get,
-    save_artifact,
-    wait_until_healthy,
-    write_post,
-)
+
+from tests.support.project import BONUS_SERVICES, PROJECT, SERVICES
+from tests.support.site import https_get, save_artifact, skip_unless_on, wait_until_healthy, write_post
 
 CRASH_RECOVERY_LIMIT = 10.0
 
@@ -69,8 +63,7 @@ def test_written_content_is_served(target, written):
 def test_killed_main_process_comes_back_healthy_within_10_s(
     host, docker, target, written, measurements, service
 ):
-    if service not in target.services:
-        pytest.skip(f"{service} is switched off in the inventory")
+    skip_unless_on(target, service)
     old_pid = docker("inspect", "-f", "{{.State.Pid}}", service).strip()
     # From the target, as a crash would: `kill 1` inside is ignored by the
     # kernel and `docker kill` would switch the restart policy off.

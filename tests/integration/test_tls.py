@@ -10,7 +10,8 @@ import socket
 import ssl
 
 import pytest
-from conftest import LOOPBACK, https_get
+
+from tests.support.site import LOOPBACK, https_get
 
 pytestmark = pytest.mark.evaluation("4")
 

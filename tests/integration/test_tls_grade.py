@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import install_on_target
+
+from tests.support.site import install_on_target
 
 pytestmark = pytest.mark.evaluation("hardening")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from conftest import PROJECT, ROLES
-from test_tree_layout import BONUS, STACK, plan
+from tests.support.ansible_run import plan
+from tests.support.project import BONUS_SERVICES, PROJECT, ROLES, STACK
 
 SOURCE = PROJECT / "docs" / "architecture.dot"
 PICTURE = PROJECT / "docs" / "architecture.svg"
@@ -22,7 +22,7 @@ def test_the_picture_names_every_role_and_only_those():
 
 
 def test_the_picture_names_every_service_and_only_those():
-    assert nodes("svc_") == set(plan(STACK, BONUS)["services"])
+    assert nodes("svc_") == set(plan(STACK, list(BONUS_SERVICES))["services"])
 
 
 def test_the_svg_was_rendered_from_the_source():

@@ -23,9 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import run_role_here
-from test_preflight import PROVISIONING_PLAY, run_site
-from test_templates import ALL_BONUS, STACK, render
+
+from tests.support.ansible_run import PROVISIONING_PLAY, render, run_role_here, run_site
+from tests.support.project import ALL_BONUS, STACK
 
 
 def release_archive(program: bytes = b"#!/bin/sh\necho stand-in\n") -> bytes:

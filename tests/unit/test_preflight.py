@@ -9,48 +9,9 @@ the host. Either way nothing on any machine can change.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from conftest import PROJECT
 
-HOST = "inception-preflight-nowhere"
-PROVISIONING_PLAY = "PLAY [Provision the Inception stack]"
-
-
-def run_site(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
-    inventory = tmp_path / "inventory"
-    inventory.mkdir()
-    # The real inventory's settings, as for every target.
-    (inventory / "group_vars").symlink_to(PROJECT / "inventory" / "group_vars")
-    (inventory / "hosts.yml").write_text(
-        f"all:\n  hosts:\n    {HOST}:\n      ansible_connection: community.docker.docker\n"
-        "      target_https_forwarded_port: 1\n"
-    )
-    extra = [f"inception_controller_dir={tmp_path / 'controller'}"]
-    # Strings as key=value; lists and numbers as JSON, so they keep their type.
-    extra += [
-        f"{key}={value}" if isinstance(value, str) else json.dumps({key: value})
-        for key, value in overrides.items()
-    ]
-    command = [
-        str(Path(sys.executable).with_name("ansible-playbook")),
-        str(PROJECT / "site.yml"),
-        "-i",
-        str(inventory),
-    ]
-    for pair in extra:
-        command += ["-e", pair]
-    env = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-    # The exit code is what the tests assert on.
-    return subprocess.run(
-        command, check=False, capture_output=True, text=True, env=env, cwd=PROJECT, timeout=120
-    )
-
+from tests.support.ansible_run import PROVISIONING_PLAY, run_site
 
 DEFAULT_BONUS = {
     "website": True,

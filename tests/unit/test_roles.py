@@ -8,7 +8,9 @@ dev-sec hardening collection fell into).
 from __future__ import annotations
 
 import pytest
-from conftest import ROLES, load_yaml, run_role_here
+
+from tests.support.ansible_run import run_role_here
+from tests.support.project import ROLES, load_yaml
 
 
 def _spec(role):

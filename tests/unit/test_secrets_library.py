@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from conftest import PROJECT
+from tests.support.project import PROJECT
 
 LIBRARY = PROJECT / "roles" / "inception_stack" / "shared" / "tools" / "secrets.sh"
 VALUE = "s3cr3t-Value-1234"

@@ -9,10 +9,15 @@ import sys
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from conftest import PROJECT
+
+from tests.support.ansible_run import role_plugin
+from tests.support.project import PROJECT, STACK
 
 sys.path.insert(0, str(PROJECT / "roles" / "inception_stack" / "filter_plugins"))
-from stack_state import inception_images_to_build, inception_stack_is_up
+
+_STATE = role_plugin(STACK, "filter_plugins", "stack_state")
+inception_images_to_build = _STATE.inception_images_to_build
+inception_stack_is_up = _STATE.inception_stack_is_up
 
 SERVICES = ["mariadb", "nginx", "wordpress"]
 LAYOUT = {

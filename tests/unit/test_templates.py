@@ -12,47 +12,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
-from conftest import ROLES, load_yaml
-from test_tree_layout import plan
 
-# Values for the inputs a role requires (no defaults): what an inventory gives.
-REQUIRED = {
-    "host_layout_login": "jdoe",
-    "host_layout_domain": "jdoe.42.fr",
-    "tls_certificates_domain": "jdoe.42.fr",
-    "tls_certificates_dir": "/home/jdoe/inception/secrets/tls",
-    "tls_certificates_controller_ca_path": "/tmp/ca.crt",
-    "base_image_target_archive": "/home/jdoe/inception/srcs/requirements/tools/debian-bookworm.tar.gz",
-    "inception_stack_login": "jdoe",
-    "inception_stack_domain": "jdoe.42.fr",
-    "inception_stack_admin_user": "siteowner",
-    "inception_stack_admin_email": "siteowner@jdoe.42.fr",
-    "inception_stack_user": "reader",
-    "inception_stack_user_email": "reader@jdoe.42.fr",
-    "inception_stack_db_password": "db-password-123",
-    "inception_stack_db_root_password": "root-password-123",
-    "inception_stack_admin_password": "admin-password-123",
-    "inception_stack_user_password": "user-password-123",
-}
+from tests.support.ansible_run import REQUIRED, plan, render
+from tests.support.project import ALL_BONUS, PROJECT, ROLES, STACK
 
 TEMPLATES = sorted((role, path) for role in ROLES for path in (role / "templates").rglob("*.j2"))
 # The files a role copies as they are (no variable): they reach the tree as is.
 STATIC = sorted((role, path) for role in ROLES for path in (role / "files").rglob("*") if path.is_file())
-
-
-def render(role: Path, template: Path, **overrides) -> str:
-    variables = {"ansible_managed": "Ansible managed: do not edit", "role_path": str(role)}
-    variables |= load_yaml(role / "defaults" / "main.yml") or {}
-    variables |= {k: v for k, v in REQUIRED.items() if k.startswith(role.name + "_")}
-    variables |= overrides
-    templar = Templar(loader=DataLoader(), variables=variables)
-    # Role vars reference inputs: resolve them like Ansible does.
-    for name, value in (load_yaml(role / "vars" / "main.yml") or {}).items():
-        variables[name] = templar.template(trust_as_template(value) if isinstance(value, str) else value)
-    templar = Templar(loader=DataLoader(), variables=variables)
-    return templar.template(trust_as_template(template.read_text()))
 
 
 @pytest.fixture(scope="module")
@@ -182,17 +148,6 @@ def test_compose_file_is_the_subjects_shape(rendered):
     assert set(compose["secrets"]) >= {"db_password", "db_root_password", "credentials"}
 
 
-STACK = Path(__file__).resolve().parents[2] / "roles" / "inception_stack"
-ALL_BONUS = {
-    "website": True,
-    "adminer": True,
-    "redis": True,
-    "vsftpd": True,
-    "backup": True,
-    "portainer": True,
-}
-
-
 def test_bonus_services_are_hardened_unpublished_and_waited_for():
     compose = yaml.safe_load(
         render(STACK, STACK / "templates/srcs/docker-compose.yml.j2", inception_stack_bonus=ALL_BONUS)
@@ -268,13 +223,14 @@ def test_compose_file_renders_the_same_whatever_python_hashes(tmp_path):
     # one process to the next: the playbook would then never be idempotent.
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
-        "from test_templates import ALL_BONUS, STACK, render;"
+        "from tests.support.ansible_run import render;"
+        "from tests.support.project import ALL_BONUS, STACK;"
         "compose = STACK / 'templates/srcs/docker-compose.yml.j2';"
         "print(render(STACK, compose, inception_stack_bonus=ALL_BONUS))"
     )
     renders = {
         subprocess.run(
-            [sys.executable, "-c", script, str(Path(__file__).parent)],
+            [sys.executable, "-c", script, str(PROJECT)],
             capture_output=True,
             text=True,
             check=True,

@@ -14,9 +14,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_role_here
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+
+from tests.support.ansible_run import run_role_here
 
 FIRST_CREATING_TASK = "tls_certificates : Create the CA's private key"
 SERIAL_TASK = "tls_certificates : Name the server certificate in place"

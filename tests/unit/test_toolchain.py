@@ -6,7 +6,7 @@ import importlib
 import json
 from pathlib import Path
 
-from conftest import PROJECT, load_yaml
+from tests.support.project import PROJECT, load_yaml
 
 
 def installed_version(fqcn: str) -> str:

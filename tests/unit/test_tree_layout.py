@@ -3,42 +3,18 @@ what a source's place, name and executable bit decide, and the refusals."""
 
 from __future__ import annotations
 
-import functools
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
-from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import lookup_loader
-from ansible.template import Templar
-from conftest import PROJECT
 
-STACK = PROJECT / "roles" / "inception_stack"
-sys.path.insert(0, str(STACK / "filter_plugins"))
-from tree_layout import inception_tree_layout  # noqa: E402
+from tests.support.ansible_run import plan
+from tests.support.project import STACK
 
 MANDATORY = ["mariadb", "nginx", "wordpress"]
 BONUS = ["adminer", "backup", "portainer", "redis", "vsftpd", "website"]
-
-
-@functools.cache
-def filetree_lookup():
-    loader = DataLoader()
-    return lookup_loader.get("community.general.filetree", loader=loader, templar=Templar(loader=loader))
-
-
-def filetree(folder: Path) -> list[dict]:
-    """What the role's task hands the filter: community.general.filetree's listing."""
-    return filetree_lookup().run([str(folder)], variables={})
-
-
-def plan(role: Path, bonus_on: list[str]) -> dict:
-    """The plan the role's task makes, from the same three listings."""
-    shared = filetree(role / "shared") if (role / "shared").is_dir() else []
-    return inception_tree_layout(filetree(role / "templates"), filetree(role / "files"), bonus_on, shared)
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT
+
+from tests.support.project import PROJECT
 
 LIBRARY = PROJECT / "roles" / "inception_stack" / "library"
 

@@ -14,7 +14,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT
+
+from tests.support.project import PROJECT
 
 
 def vagrant_validate(project: Path, **env: str) -> subprocess.CompletedProcess:

@@ -18,7 +18,6 @@ artifacts/vm/vagrant.log.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -28,33 +27,20 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import testinfra
 import vagrant
 
-PROJECT = Path(__file__).resolve().parents[2]
+from tests.support import site as suite
+from tests.support.project import PROJECT
+
 INVENTORY = PROJECT / "inventory" / "vm"
 ARTIFACTS = PROJECT / "artifacts" / "vm"
 VAGRANT_LOG = ARTIFACTS / "vagrant.log"
 # The container scenario's files that prove what the VM must prove.
 SUITE_FILES = ("tests/integration/test_tls.py", "tests/integration/test_stack.py")
 PROVIDER = "libvirt"
-
-
-def _suite_helpers():
-    """The integration suite's helpers (target settings, HTTPS, health), loaded by path."""
-    conftest = PROJECT / "tests" / "integration" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("inception_suite", conftest)
-    module = importlib.util.module_from_spec(spec)
-    # Registered first: its dataclasses look their module up while it loads.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-suite = _suite_helpers()
 
 
 @pytest.fixture(scope="module")

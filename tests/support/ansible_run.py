@@ -1,0 +1,151 @@
+"""Running the project's roles and playbooks on this machine, and rendering
+their files through Ansible, for the unit tier: no target needed."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import lookup_loader
+from ansible.template import Templar, trust_as_template
+
+from tests.support.project import PROJECT, STACK, load_yaml
+
+
+def role_plugin(role: Path, kind: str, name: str) -> ModuleType:
+    """A role's plugin module (e.g. filter_plugins/tree_layout.py), imported by path."""
+    path = role / kind / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{role.name}_{kind}_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The stack role's tree plan, the very filter its task calls.
+inception_tree_layout = role_plugin(STACK, "filter_plugins", "tree_layout").inception_tree_layout
+
+
+def run_role_here(workdir: Path, role: str, role_vars: dict, timeout: int = 180) -> tuple[int, dict]:
+    """Runs one of the project's roles on this machine (connection local).
+
+    Returns ansible-playbook's exit code and its report (the json callback).
+    """
+    playbook = workdir / f"{role}.yml"
+    play = {
+        "name": role,
+        "hosts": "localhost",
+        "gather_facts": False,
+        "roles": [{"role": role, "vars": role_vars}],
+    }
+    playbook.write_text(json.dumps([play]))  # JSON is YAML
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
+        "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-playbook")), "-c", "local", str(playbook)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=timeout,
+    )
+    # The timing callback (ansible.cfg) writes lines of its own around the report.
+    report, _ = json.JSONDecoder().raw_decode(done.stdout[done.stdout.index("{") :])
+    return done.returncode, report
+
+
+# Values for the inputs a role requires (no defaults): what an inventory gives.
+REQUIRED = {
+    "host_layout_login": "jdoe",
+    "host_layout_domain": "jdoe.42.fr",
+    "tls_certificates_domain": "jdoe.42.fr",
+    "tls_certificates_dir": "/home/jdoe/inception/secrets/tls",
+    "tls_certificates_controller_ca_path": "/tmp/ca.crt",
+    "base_image_target_archive": "/home/jdoe/inception/srcs/requirements/tools/debian-bookworm.tar.gz",
+    "inception_stack_login": "jdoe",
+    "inception_stack_domain": "jdoe.42.fr",
+    "inception_stack_admin_user": "siteowner",
+    "inception_stack_admin_email": "siteowner@jdoe.42.fr",
+    "inception_stack_user": "reader",
+    "inception_stack_user_email": "reader@jdoe.42.fr",
+    "inception_stack_db_password": "db-password-123",
+    "inception_stack_db_root_password": "root-password-123",
+    "inception_stack_admin_password": "admin-password-123",
+    "inception_stack_user_password": "user-password-123",
+}
+
+
+def render(role: Path, template: Path, **overrides) -> str:
+    variables = {"ansible_managed": "Ansible managed: do not edit", "role_path": str(role)}
+    variables |= load_yaml(role / "defaults" / "main.yml") or {}
+    variables |= {k: v for k, v in REQUIRED.items() if k.startswith(role.name + "_")}
+    variables |= overrides
+    templar = Templar(loader=DataLoader(), variables=variables)
+    # Role vars reference inputs: resolve them like Ansible does.
+    for name, value in (load_yaml(role / "vars" / "main.yml") or {}).items():
+        variables[name] = templar.template(trust_as_template(value) if isinstance(value, str) else value)
+    templar = Templar(loader=DataLoader(), variables=variables)
+    return templar.template(trust_as_template(template.read_text()))
+
+
+@functools.cache
+def filetree_lookup():
+    loader = DataLoader()
+    return lookup_loader.get("community.general.filetree", loader=loader, templar=Templar(loader=loader))
+
+
+def filetree(folder: Path) -> list[dict]:
+    """What the role's task hands the filter: community.general.filetree's listing."""
+    return filetree_lookup().run([str(folder)], variables={})
+
+
+def plan(role: Path, bonus_on: list[str]) -> dict:
+    """The plan the role's task makes, from the same three listings."""
+    shared = filetree(role / "shared") if (role / "shared").is_dir() else []
+    return inception_tree_layout(filetree(role / "templates"), filetree(role / "files"), bonus_on, shared)
+
+
+HOST = "inception-preflight-nowhere"
+PROVISIONING_PLAY = "PLAY [Provision the Inception stack]"
+
+
+def run_site(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
+    inventory = tmp_path / "inventory"
+    inventory.mkdir()
+    # The real inventory's settings, as for every target.
+    (inventory / "group_vars").symlink_to(PROJECT / "inventory" / "group_vars")
+    (inventory / "hosts.yml").write_text(
+        f"all:\n  hosts:\n    {HOST}:\n      ansible_connection: community.docker.docker\n"
+        "      target_https_forwarded_port: 1\n"
+    )
+    extra = [f"inception_controller_dir={tmp_path / 'controller'}"]
+    # Strings as key=value; lists and numbers as JSON, so they keep their type.
+    extra += [
+        f"{key}={value}" if isinstance(value, str) else json.dumps({key: value})
+        for key, value in overrides.items()
+    ]
+    command = [
+        str(Path(sys.executable).with_name("ansible-playbook")),
+        str(PROJECT / "site.yml"),
+        "-i",
+        str(inventory),
+    ]
+    for pair in extra:
+        command += ["-e", pair]
+    env = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    # The exit code is what the tests assert on.
+    return subprocess.run(
+        command, check=False, capture_output=True, text=True, env=env, cwd=PROJECT, timeout=120
+    )

@@ -1,0 +1,184 @@
+"""Talking to a provisioned target, for the integration suite and the VM
+tier alike: its settings as Ansible renders them from the inventory, HTTPS to
+the site through the forwarded loopback port, WordPress and MariaDB from the
+inside, health."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shlex
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.project import ARTIFACTS, SERVICES
+
+LOOPBACK = "127.0.0.1"
+# Why a test of a service does not apply: the rehearsal leaves such tests out
+# of its count instead of calling the step incomplete.
+SWITCHED_OFF = "is switched off in the inventory"
+
+
+# The inventory variables the suite needs, rendered by Ansible in one call.
+_SETTINGS_TEMPLATE = (
+    "{{ {'login': inception_login, 'domain': inception_domain,"
+    " 'site_title': inception_site_title, 'admin_user': inception_admin_user,"
+    " 'user': inception_user, 'image_tag': inception_image_tag,"
+    " 'https_port': target_https_forwarded_port | int,"
+    " 'bonus': inception_bonus_on,"
+    " 'ftp_user': inception_ftp_user, 'ftp_passive_ports': inception_ftp_passive_ports | map('int') | list,"
+    " 'ftp_port': target_ftp_forwarded_port | default(0) | int,"
+    " 'controller_dir': inception_controller_dir} | to_json }}"
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the tests know about one provisioned target."""
+
+    login: str
+    domain: str
+    site_title: str
+    admin_user: str
+    user: str
+    image_tag: str
+    https_port: int
+    controller_dir: str
+    bonus: tuple[str, ...] = ()
+    ftp_user: str = ""
+    ftp_passive_ports: tuple[int, int] = (0, 0)
+    ftp_port: int = 0  # where the target's 21 is published here; 0: not published
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """The mandatory services, then the bonus services switched on."""
+        return SERVICES + tuple(self.bonus)
+
+    @property
+    def tree(self) -> str:
+        return f"/home/{self.login}/inception"
+
+    @property
+    def data(self) -> str:
+        return f"/home/{self.login}/data"
+
+    @property
+    def ca_path(self) -> Path:
+        return Path(self.controller_dir) / "ca.crt"
+
+
+def read_target(host) -> Target:
+    """The target's settings, as Ansible renders them from its inventory."""
+    result = host.ansible("ansible.builtin.debug", f'msg="{_SETTINGS_TEMPLATE}"', check=False)
+    settings = json.loads(result["msg"]) if isinstance(result["msg"], str) else dict(result["msg"])
+    settings["bonus"] = tuple(settings["bonus"])
+    settings["ftp_passive_ports"] = tuple(settings["ftp_passive_ports"])
+    return Target(**settings)
+
+
+def save_artifact(name: str, data: object) -> None:
+    """Write a measurement as JSON under artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / name).write_text(json.dumps(data, indent=2) + "\n")
+
+
+def install_on_target(host, *packages: str) -> None:
+    """Install Debian packages on the target, for a test's own tools."""
+    install = host.run(
+        "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "
+        + shlex.join(packages)
+    )
+    assert install.rc == 0, install.stderr
+
+
+def mariadb_query(host, sql: str) -> list[list[str]]:
+    """Run SQL as MariaDB's root, through the server's socket inside its container."""
+    out = host.check_output("docker exec mariadb mariadb --batch --skip-column-names wordpress -e %s", sql)
+    return [row.split("\t") for row in out.splitlines() if row]
+
+
+class _SiteConnection(http.client.HTTPSConnection):
+    """HTTPS to the forwarded loopback port, presenting the site's name (SNI)."""
+
+    def __init__(self, target, context: ssl.SSLContext):
+        super().__init__(LOOPBACK, target.https_port, context=context, timeout=30)
+        self._site_name = target.domain
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self._site_name)
+
+
+def https_request(
+    target,
+    method: str,
+    path: str = "/",
+    headers: dict[str, str] | None = None,
+    body: str | None = None,
+) -> http.client.HTTPResponse:
+    """One request to https://<domain><path> through the forwarded port, as a browser sends it."""
+    connection = _SiteConnection(target, ssl.create_default_context(cafile=str(target.ca_path)))
+    connection.request(method, path, body=body, headers={"Host": target.domain, **(headers or {})})
+    response = connection.getresponse()
+    response.body = response.read()
+    connection.close()
+    return response
+
+
+def response_cookies(response) -> dict[str, str]:
+    """The cookies an answer sets, by name."""
+    pairs = (header.split(";", 1)[0].partition("=") for header in response.headers.get_all("Set-Cookie", []))
+    return {name: value for name, _, value in pairs}
+
+
+def https_get(target, path: str = "/", headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    return https_request(target, "GET", path, headers)
+
+
+# Written as www-data through WordPress's own API, like an author's post and
+# a visitor's approved comment (when one is given).
+_WRITE_POST = r"""
+require '/var/www/html/wp-load.php';
+$post = wp_insert_post(['post_title' => $argv[1], 'post_content' => $argv[2],
+    'post_status' => 'publish', 'post_author' => 1], true);
+if (is_wp_error($post)) { fwrite(STDERR, $post->get_error_message()); exit(1); }
+if ($argv[3] !== '') {
+    $comment = wp_insert_comment(['comment_post_ID' => $post, 'comment_content' => $argv[3],
+        'comment_author' => 'reader', 'comment_approved' => 1]);
+    if (!$comment) { fwrite(STDERR, 'comment not saved'); exit(1); }
+}
+echo $post;
+"""
+
+
+def write_post(host, title: str, content: str, comment: str = "") -> int:
+    """Publishes a post (and an approved comment on it) on the target; returns its id."""
+    return int(
+        host.check_output(
+            "docker exec -u www-data wordpress php -r %s %s %s %s", _WRITE_POST, title, content, comment
+        )
+    )
+
+
+def wait_until_healthy(host, services=SERVICES, timeout: float = 300) -> float:
+    """Wait until every service's container is running and healthy; return the seconds it took."""
+    started = time.monotonic()
+    while True:
+        states = host.run(
+            "docker inspect -f '{{.State.Status}} {{.State.Health.Status}}' " + " ".join(services)
+        ).stdout.split("\n")
+        if [s.strip() for s in states if s.strip()] == ["running healthy"] * len(services):
+            return time.monotonic() - started
+        assert time.monotonic() - started < timeout, f"not healthy after {timeout} s: {states}"
+        time.sleep(0.2)
+
+
+def skip_unless_on(target, service: str) -> None:
+    """Skip a test of a service the inventory switched off: it does not apply."""
+    if service not in target.services:
+        pytest.skip(f"{service} {SWITCHED_OFF}")
