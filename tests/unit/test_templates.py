@@ -322,3 +322,43 @@ def test_rendered_readme_is_the_one_the_subject_asks_for(rendered):
         assert f"### {comparison}" in readme
     assert "siteowner" in rendered["USER_DOC.md"]
     assert "/home/jdoe/data/mariadb" in rendered["DEV_DOC.md"]
+
+
+def render_tree(**overrides) -> dict[str, str]:
+    """Every file the stack role templates, rendered with these settings."""
+    return {
+        str(path.relative_to(STACK / "templates"))[:-3]: render(STACK, path, **overrides)
+        for path in sorted((STACK / "templates").rglob("*.j2"))
+    }
+
+
+def changed_lines(before: dict[str, str], after: dict[str, str]) -> dict[str, set[str]]:
+    """For each file that differs, the lines the second rendering has and the first has not."""
+    return {
+        name: set(after[name].splitlines()) - set(before[name].splitlines())
+        for name in before
+        if before[name] != after[name]
+    }
+
+
+def test_php_fpm_port_changes_only_where_wordpress_listens_and_nginx_connects():
+    changes = changed_lines(render_tree(), render_tree(inception_stack_php_fpm_port=9001))
+    assert changes == {
+        "srcs/requirements/wordpress/conf/www.conf": {"listen = 9001"},
+        "srcs/requirements/wordpress/Dockerfile": {"EXPOSE 9001"},
+        "srcs/requirements/wordpress/tools/healthcheck.sh": {"  cgi-fcgi -bind -connect 127.0.0.1:9001)"},
+        "srcs/requirements/nginx/conf/inception.conf": {"        fastcgi_pass wordpress:9001;"},
+    }
+
+
+def test_the_login_moves_the_data_and_names_the_tree_but_touches_no_image():
+    changes = changed_lines(
+        render_tree(), render_tree(inception_stack_login="marvin", inception_stack_domain="marvin.42.fr")
+    )
+    # The compose file binds the new data folders; NGINX serves the new name.
+    assert "      device: /home/marvin/data/mariadb" in changes["srcs/docker-compose.yml"]
+    assert "DOMAIN_NAME=marvin.42.fr" in changes["srcs/.env"]
+    assert any("marvin.42.fr" in line for line in changes["srcs/requirements/nginx/conf/inception.conf"])
+    assert changes["README.md"]  # the subject's credit names the login
+    # No Dockerfile changes: the same images serve any login.
+    assert not [name for name in changes if name.endswith("Dockerfile")]
