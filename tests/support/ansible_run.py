@@ -87,7 +87,8 @@ REQUIRED = {
 }
 
 
-def render(role: Path, template: Path, **overrides) -> str:
+def render_text(role: Path, text: str, **overrides) -> str:
+    """Text rendered as the role's templates are: its defaults, vars and the required inputs."""
     variables = {"ansible_managed": "Ansible managed: do not edit", "role_path": str(role)}
     variables |= load_yaml(role / "defaults" / "main.yml") or {}
     variables |= {k: v for k, v in REQUIRED.items() if k.startswith(role.name + "_")}
@@ -97,7 +98,11 @@ def render(role: Path, template: Path, **overrides) -> str:
     for name, value in (load_yaml(role / "vars" / "main.yml") or {}).items():
         variables[name] = templar.template(trust_as_template(value) if isinstance(value, str) else value)
     templar = Templar(loader=DataLoader(), variables=variables)
-    return templar.template(trust_as_template(template.read_text()))
+    return templar.template(trust_as_template(text))
+
+
+def render(role: Path, template: Path, **overrides) -> str:
+    return render_text(role, template.read_text(), **overrides)
 
 
 @functools.cache

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.ansible_run import REQUIRED, plan, render
+from tests.support.ansible_run import REQUIRED, plan, render, render_text
 from tests.support.project import ALL_BONUS, PROJECT, ROLES, STACK
 
 TEMPLATES = sorted((role, path) for role in ROLES for path in (role / "templates").rglob("*.j2"))
@@ -362,3 +362,20 @@ def test_the_login_moves_the_data_and_names_the_tree_but_touches_no_image():
     assert changes["README.md"]  # the subject's credit names the login
     # No Dockerfile changes: the same images serve any login.
     assert not [name for name in changes if name.endswith("Dockerfile")]
+
+
+def test_the_image_build_script_in_the_tasks_passes_shellcheck(tmp_path):
+    # The one shell script that lives in a task (tasks/images.yml), rendered
+    # as Ansible would for two images, then linted like the others.
+    tasks = yaml.safe_load((STACK / "tasks" / "images.yml").read_text())
+    block = next(task for task in tasks if "block" in task)["block"]
+    script = next(task for task in block if "ansible.builtin.shell" in task)["ansible.builtin.shell"]["cmd"]
+    rendered = render_text(
+        STACK,
+        script,
+        inception_stack_build_marks="/tmp/inception-image-builds",
+        inception_stack_to_build=["mariadb", "nginx"],
+    )
+    assert "for service in mariadb nginx; do" in rendered
+    checked = shellcheck({"build-images.sh": "#!/bin/bash\n" + rendered}, tmp_path)
+    assert checked.returncode == 0, checked.stdout

@@ -55,8 +55,7 @@ def _mode(entry: dict) -> str:
 
 def _service_folder(path: PurePosixPath) -> PurePosixPath:
     """``srcs/requirements/<service>`` or ``srcs/requirements/bonus/<service>``."""
-    depth = 5 if path.parts[2] == BONUS else 4
-    return PurePosixPath(*path.parts[: depth - 1])
+    return PurePosixPath(*path.parts[: 4 if path.parts[2] == BONUS else 3])
 
 
 def _role_sources(templates: list[dict], files: list[dict]) -> dict[PurePosixPath, tuple[dict, bool]]:
