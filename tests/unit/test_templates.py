@@ -373,7 +373,7 @@ def test_the_image_build_script_in_the_tasks_passes_shellcheck(tmp_path):
     rendered = render_text(
         STACK,
         script,
-        inception_stack_build_marks="/tmp/inception-image-builds",
+        inception_stack_build_run="/tmp/inception-image-builds/20261202T120000000000",
         inception_stack_to_build=["mariadb", "nginx"],
     )
     assert "for service in mariadb nginx; do" in rendered
