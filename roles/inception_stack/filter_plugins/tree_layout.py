@@ -23,39 +23,34 @@ EXECUTABLE = 0o111
 ENTRYPOINT = PurePosixPath("tools", "docker-entrypoint.sh")
 
 
-def _service_of(path: PurePosixPath, services: set[str]) -> tuple[str, bool]:
-    """The service whose image a path goes into ("" for none), and whether it
-    is a bonus service. A service is a folder of ``srcs/requirements/`` or of
-    ``srcs/requirements/bonus/`` that holds a Dockerfile."""
+def _service_folder(path: PurePosixPath) -> PurePosixPath | None:
+    """The folder of ``srcs/requirements/`` (or of ``srcs/requirements/bonus/``)
+    that holds ``path``, or None for a path outside every such folder."""
     parts = path.parts
     if parts[:2] != REQUIREMENTS or len(parts) < 4:
+        return None
+    depth = 4 if parts[2] == BONUS else 3
+    return PurePosixPath(*parts[:depth]) if len(parts) > depth else None
+
+
+def _services_on_disk(paths: list[PurePosixPath]) -> set[PurePosixPath]:
+    """The service folders: those that hold a Dockerfile directly."""
+    return {
+        path.parent for path in paths if path.name == "Dockerfile" and path.parent == _service_folder(path)
+    }
+
+
+def _service_of(path: PurePosixPath, services: set[PurePosixPath]) -> tuple[str, bool]:
+    """The service whose image a path goes into ("" for none), and whether it
+    is a bonus service."""
+    folder = _service_folder(path)
+    if folder not in services:
         return "", False
-    if parts[2] == BONUS:
-        name = parts[3] if len(parts) > 4 else ""
-        return (name, True) if name in services else ("", False)
-    return (parts[2], False) if parts[2] in services else ("", False)
-
-
-def _services_on_disk(paths: list[PurePosixPath]) -> set[str]:
-    services = set()
-    for path in paths:
-        if path.name != "Dockerfile" or path.parts[:2] != REQUIREMENTS:
-            continue
-        below = path.parts[2:-1]
-        if len(below) == 1 and below[0] != BONUS:
-            services.add(below[0])
-        elif len(below) == 2 and below[0] == BONUS:
-            services.add(below[1])
-    return services
+    return folder.name, folder.parts[2] == BONUS
 
 
 def _mode(entry: dict) -> str:
     return "0755" if int(str(entry["mode"]), 8) & EXECUTABLE else "0644"
-
-
-def _service_folder(path: PurePosixPath) -> PurePosixPath:
-    """``srcs/requirements/<service>`` or ``srcs/requirements/bonus/<service>``."""
-    return PurePosixPath(*path.parts[: 4 if path.parts[2] == BONUS else 3])
 
 
 def _role_sources(templates: list[dict], files: list[dict]) -> dict[PurePosixPath, tuple[dict, bool]]:
@@ -76,17 +71,13 @@ def _role_sources(templates: list[dict], files: list[dict]) -> dict[PurePosixPat
     return sources
 
 
-def _add_shared(sources: dict, services: set[str], shared: list[dict]) -> None:
+def _add_shared(sources: dict, services: set[PurePosixPath], shared: list[dict]) -> None:
     """The shared files, copied into the folder of each service with an
     entrypoint; their source is given by its absolute path."""
-    entrypoints = [
-        path
-        for path in sources
-        if path.parts[:2] == REQUIREMENTS and _service_of(path, services)[0] and path.match(f"*/{ENTRYPOINT}")
-    ]
+    with_entrypoint = [folder for folder in sorted(services) if folder / ENTRYPOINT in sources]
     for entry in (e for e in shared if e.get("state") == "file"):
-        for entrypoint in entrypoints:
-            path = _service_folder(entrypoint) / entry["path"]
+        for folder in with_entrypoint:
+            path = folder / entry["path"]
             if path in sources:
                 raise AnsibleFilterError(
                     f"{path}: found both under files/ or templates/ and shared/; keep one"
@@ -111,7 +102,7 @@ def inception_tree_layout(
     sources = _role_sources(templates, files)
     services = _services_on_disk(list(sources))
     _add_shared(sources, services, shared or [])
-    bonus_on_disk = sorted(s for s in services if any(p.parts[2:4] == (BONUS, s) for p in sources))
+    bonus_on_disk = sorted(folder.name for folder in services if folder.parts[2] == BONUS)
     unknown = sorted(set(bonus_on) - set(bonus_on_disk))
     if unknown:
         raise AnsibleFilterError(f"bonus services switched on but not in the role: {', '.join(unknown)}")
