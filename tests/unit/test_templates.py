@@ -376,6 +376,6 @@ def test_the_image_build_script_in_the_tasks_passes_shellcheck(tmp_path):
         inception_stack_build_run="/tmp/inception-image-builds/20261202T120000000000",
         inception_stack_to_build=["mariadb", "nginx"],
     )
-    assert "for service in mariadb nginx; do" in rendered
+    assert "services=(mariadb nginx)" in rendered
     checked = shellcheck({"build-images.sh": "#!/bin/bash\n" + rendered}, tmp_path)
     assert checked.returncode == 0, checked.stdout
