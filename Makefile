@@ -19,7 +19,7 @@ SHELL_SCRIPTS := $(shell grep -l '^\#!.*bash' scripts/* .ci/run)
 TESTINFRA_TARGET := --hosts=all --connection=ansible --ansible-inventory=$(TARGET_INVENTORY)
 
 .DEFAULT_GOAL := help
-.PHONY: help up test prerequisites venv lint unit molecule vm box target target-verify rehearsal target-destroy benchmark images docs clean
+.PHONY: help up test prerequisites venv lint unit molecule submission-tier submission vm box target target-verify rehearsal target-destroy benchmark images docs clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-15s %s\n", $$1, $$2 }'
@@ -27,7 +27,7 @@ help: ## List the verbs
 up: venv ## Bring the stack up (a VM where a provider is usable, else the container target)
 	scripts/up
 
-test: prerequisites lint unit molecule vm ## Every tier: lint, unit, molecule (the container scenario), vm (a real VM)
+test: prerequisites lint unit molecule submission-tier vm ## Every tier: lint, unit, molecule (the container scenario), the submission, vm (a real VM)
 	@echo "make test: every tier passed"
 
 prerequisites: ## Install the Debian packages the tests need (when missing) and start Docker and libvirt
@@ -46,7 +46,7 @@ lint: venv ## yamllint, ansible-lint (production), ruff, syntax checks of playbo
 	ansible-lint --profile production
 	ruff check .
 	ruff format --check .
-	ansible-playbook --syntax-check -i $(TARGET_INVENTORY) site.yml playbooks/container_target.yml
+	ansible-playbook --syntax-check -i $(TARGET_INVENTORY) site.yml playbooks/container_target.yml playbooks/submission.yml
 	shellcheck $(SHELL_SCRIPTS)
 
 unit: venv ## Unit tests: role specs, templates, pre-flight refusals, toolchain pins
@@ -54,6 +54,15 @@ unit: venv ## Unit tests: role specs, templates, pre-flight refusals, toolchain 
 
 molecule: venv ## The throw-away container target, end to end
 	molecule test
+
+submission-tier: venv ## The submission tier: export, clone on a fresh target with only Docker and make, run the evaluator's steps
+	molecule test --scenario-name submission
+
+# The inventory whose settings the exported tree gets (the VM's by default).
+SUBMISSION_INVENTORY ?= inventory/vm
+submission: venv ## Export the tree as a git repository to hand in: make submission DEST=<dir>
+	@[ -n "$(DEST)" ] || { echo "Usage: make submission DEST=<folder> [SUBMISSION_INVENTORY=inventory/vm]"; exit 2; }
+	scripts/submission "$(DEST)" $(SUBMISSION_INVENTORY)
 
 vm: venv ## The VM tier: vagrant up (libvirt), the suite against the VM, provision, reload, destroy
 	pytest -v -p no:cacheprovider tests/vm

@@ -33,6 +33,7 @@ EVALUATION_STEPS = {
     "performance": "Page cache never serves a personal page; compression, HTTP/2",
     "hardening": "Secrets, privileges, limits, read-only filesystems, TLS grade",
     "docs": "README, USER_DOC and DEV_DOC in the tree, as the subject asks",
+    "submission": "The tree's make keeps or makes every secret; a clone beside it runs the same stack",
 }
 
 
@@ -42,28 +43,47 @@ def pytest_addoption(parser):
         action="store_true",
         help="end with one PASS/FAIL line per evaluation step",
     )
+    parser.addoption(
+        "--steps",
+        default="",
+        help="run only the tests of these evaluation steps (comma-separated), e.g. for a tree-only target",
+    )
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "evaluation(step): the evaluation step a test proves")
-    config.pluginmanager.register(_Rehearsal(config.getoption("--rehearsal")), "inception-rehearsal")
+    steps = [step for step in config.getoption("--steps").split(",") if step]
+    unknown = sorted(set(steps) - set(EVALUATION_STEPS))
+    if unknown:
+        raise pytest.UsageError(f"--steps: unknown step(s) {', '.join(unknown)}")
+    rehearsal = _Rehearsal(config.getoption("--rehearsal"), steps or list(EVALUATION_STEPS))
+    config.pluginmanager.register(rehearsal, "inception-rehearsal")
 
 
 class _Rehearsal:
-    """Maps each test to its evaluation step and, when asked, reports per step."""
+    """Maps each test to its evaluation step, keeps the steps asked for and,
+    when asked, reports per step."""
 
-    def __init__(self, report: bool):
+    def __init__(self, report: bool, steps: list[str]):
         self.report = report
-        self.outcomes: dict[str, dict[str, str]] = {step: {} for step in EVALUATION_STEPS}
+        self.outcomes: dict[str, dict[str, str]] = {step: {} for step in steps}
         self.step_of: dict[str, str] = {}
 
-    def pytest_collection_modifyitems(self, items):
+    def pytest_collection_modifyitems(self, config, items):
+        kept, left_out = [], []
         for item in items:
             marker = item.get_closest_marker("evaluation")
             if marker is None or marker.args[0] not in EVALUATION_STEPS:
                 raise pytest.UsageError(f"{item.nodeid}: mark it @pytest.mark.evaluation(<step>)")
+            if marker.args[0] not in self.outcomes:
+                left_out.append(item)
+                continue
+            kept.append(item)
             self.step_of[item.nodeid] = marker.args[0]
             self.outcomes[marker.args[0]][item.nodeid] = "not run"
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = kept
 
     def pytest_runtest_logreport(self, report):
         step = self.step_of.get(report.nodeid)
@@ -84,8 +104,9 @@ class _Rehearsal:
         if not self.report:
             return
         terminalreporter.section("evaluation rehearsal")
-        for step, title in EVALUATION_STEPS.items():
-            results = list(self.outcomes[step].values())
+        for step, outcomes in self.outcomes.items():
+            title = EVALUATION_STEPS[step]
+            results = list(outcomes.values())
             if not results:
                 verdict = "NO TEST"
             elif "failed" in results:

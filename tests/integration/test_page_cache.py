@@ -11,11 +11,10 @@ import re
 import socket
 import ssl
 import time
-import urllib.parse
 
 import pytest
 
-from tests.support.site import LOOPBACK, https_get, https_request, response_cookies
+from tests.support.site import LOOPBACK, https_get, https_request, wordpress_login
 
 pytestmark = pytest.mark.evaluation("performance")
 
@@ -32,27 +31,7 @@ def cache_status_after_warming(target, path: str, headers: dict[str, str] | None
 
 @pytest.fixture(scope="module")
 def logged_in_cookies(target, secret_values) -> str:
-    form = urllib.parse.urlencode(
-        {
-            "log": target.user,
-            "pwd": secret_values["wp_user_password"],
-            "wp-submit": "Log In",
-            "testcookie": "1",
-        }
-    )
-    response = https_request(
-        target,
-        "POST",
-        "/wp-login.php",
-        {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": "wordpress_test_cookie=WP%20Cookie%20check",
-        },
-        form,
-    )
-    assert response.status == 302, response.body[:300]
-    cookies = response_cookies(response)
-    assert any(name.startswith("wordpress_logged_in_") for name in cookies), cookies
+    cookies = wordpress_login(target, target.user, secret_values["wp_user_password"])
     return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 

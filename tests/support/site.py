@@ -11,6 +11,7 @@ import shlex
 import socket
 import ssl
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,8 @@ _SETTINGS_TEMPLATE = (
     " 'bonus': inception_bonus_on,"
     " 'ftp_user': inception_ftp_user, 'ftp_passive_ports': inception_ftp_passive_ports | map('int') | list,"
     " 'ftp_port': target_ftp_forwarded_port | default(0) | int,"
-    " 'controller_dir': inception_controller_dir} | to_json }}"
+    " 'controller_dir': inception_controller_dir,"
+    " 'tree_dir': target_tree | default('')} | to_json }}"
 )
 
 
@@ -53,6 +55,8 @@ class Target:
     ftp_user: str = ""
     ftp_passive_ports: tuple[int, int] = (0, 0)
     ftp_port: int = 0  # where the target's 21 is published here; 0: not published
+    # Where the tree is when it is not where the playbook puts it (a clone).
+    tree_dir: str = ""
 
     @property
     def services(self) -> tuple[str, ...]:
@@ -61,7 +65,7 @@ class Target:
 
     @property
     def tree(self) -> str:
-        return f"/home/{self.login}/inception"
+        return self.tree_dir or f"/home/{self.login}/inception"
 
     @property
     def data(self) -> str:
@@ -138,6 +142,26 @@ def response_cookies(response) -> dict[str, str]:
 
 def https_get(target, path: str = "/", headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
     return https_request(target, "GET", path, headers)
+
+
+def wordpress_login(target, user: str, password: str) -> dict[str, str]:
+    """Logs into WordPress through its form, as a browser does; returns the
+    cookies it sets (a wordpress_logged_in_* one among them) or fails."""
+    form = urllib.parse.urlencode({"log": user, "pwd": password, "wp-submit": "Log In", "testcookie": "1"})
+    response = https_request(
+        target,
+        "POST",
+        "/wp-login.php",
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": "wordpress_test_cookie=WP%20Cookie%20check",
+        },
+        form,
+    )
+    assert response.status == 302, f"{user}: {response.status} {response.body[:300]!r}"
+    cookies = response_cookies(response)
+    assert any(name.startswith("wordpress_logged_in_") for name in cookies), cookies
+    return cookies
 
 
 # Written as www-data through WordPress's own API, like an author's post and

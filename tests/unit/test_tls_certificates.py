@@ -2,7 +2,9 @@
 folder: it creates the CA and the server certificate once, leaves them alone
 when they are in place (reading them in two calls, without running any of the
 creating tasks), and re-issues the server certificate only when its inputs
-change or it nears expiry, or when a file is missing, never replacing the CA.
+change or it nears expiry, or when a file is missing. A new CA may sign names
+under the site's domain only. What the tree's own `make` made (openssl, from
+make-certificates.sh) is kept as it is.
 
 Python 3's cryptography from Debian (python3-cryptography, installed by
 .ci/run) is what community.crypto uses on this machine.
@@ -11,6 +13,7 @@ Python 3's cryptography from Debian (python3-cryptography, installed by
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from tests.support.ansible_run import run_role_here
+from tests.support.project import PROJECT
+
+MAKE_CERTIFICATES = PROJECT / "roles/inception_stack/files/srcs/requirements/tools/make-certificates.sh"
 
 FIRST_CREATING_TASK = "tls_certificates : Create the CA's private key"
 SERIAL_TASK = "tls_certificates : Name the server certificate in place"
@@ -84,15 +90,49 @@ def test_a_second_run_changes_nothing_and_runs_no_creating_task(tls_dir):
     assert {p.name: p.read_bytes() for p in tls_dir.iterdir()} == before
 
 
-def test_a_new_domain_reissues_the_server_certificate_from_the_same_ca(tls_dir):
-    ca = (tls_dir / "ca.crt").read_bytes()
+def permitted_names(ca: x509.Certificate) -> list[str]:
+    constraints = ca.extensions.get_extension_for_class(x509.NameConstraints)
+    assert constraints.critical
+    assert constraints.value.excluded_subtrees is None
+    return [name.value for name in constraints.value.permitted_subtrees]
+
+
+def test_the_ca_may_sign_names_under_the_domain_only(tls_dir):
+    assert permitted_names(certificate(tls_dir / "ca.crt")) == ["jdoe.42.fr"]
+
+
+def test_a_new_domain_constrains_the_ca_to_it_and_reissues_the_server_certificate(tls_dir):
+    ca_key = (tls_dir / "ca.key").read_bytes()
     results = run_role(tls_dir, domain="jdoe.example.org")
     assert "tls_certificates : Issue the server certificate from the local CA" in changed(results)
-    names = certificate(tls_dir / "server.crt").extensions.get_extension_for_class(
-        x509.SubjectAlternativeName
-    )
+    server = certificate(tls_dir / "server.crt")
+    names = server.extensions.get_extension_for_class(x509.SubjectAlternativeName)
     assert names.value.get_values_for_type(x509.DNSName) == ["jdoe.example.org"]
-    assert (tls_dir / "ca.crt").read_bytes() == ca
+    ca = certificate(tls_dir / "ca.crt")
+    assert permitted_names(ca) == ["jdoe.example.org"]
+    # The same key and name: a browser that trusted the CA keeps trusting it.
+    assert (tls_dir / "ca.key").read_bytes() == ca_key
+    server.verify_directly_issued_by(ca)
+
+
+def test_what_the_trees_make_created_is_kept_as_it_is(tmp_path):
+    """Whoever ran first made the certificates; the playbook keeps those of make."""
+    folder = tmp_path / "tls"
+    subprocess.run(
+        ["bash", str(MAKE_CERTIFICATES), str(folder), "jdoe.42.fr"], check=True, capture_output=True
+    )
+    made = {p.name: p.read_bytes() for p in folder.iterdir()}
+    ca = certificate(folder / "ca.crt")
+    assert permitted_names(ca) == ["jdoe.42.fr"]
+    certificate(folder / "server.crt").verify_directly_issued_by(ca)
+    results = run_role(folder)
+    # Only the copy of the CA certificate for this controller is new.
+    assert changed(results) == [
+        "tls_certificates : Fetch the CA certificate to the controller for browsers and tests"
+    ]
+    assert results[FIRST_CREATING_TASK].get("skipped") is True
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == made
+    assert serial_named(results) == certificate(folder / "server.crt").serial_number
 
 
 def test_a_missing_server_key_is_made_again_and_the_certificate_follows_it(tls_dir):

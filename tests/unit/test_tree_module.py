@@ -123,3 +123,23 @@ def test_plain_paths_take_the_default_modes(tmp_path):
     assert oct(os.stat(secrets["root"]).st_mode & 0o7777) == "0o700"
     assert oct(os.stat(f"{secrets['root']}/db_password.txt").st_mode & 0o7777) == "0o600"
     assert not run_module(secrets)[1]["changed"]
+
+
+def test_keep_existing_leaves_a_file_that_exists_and_names_it_when_it_differs(tree):
+    """Secrets: whoever made them first (the tree's make, or an earlier run) wins."""
+    Path(tree["root"], "conf/deep").mkdir(parents=True)
+    made_first = Path(tree["root"], "conf/a.conf")
+    made_first.write_text("made by make\n")
+    made_first.chmod(0o600)
+    rc, result = run_module({**tree, "keep_existing": True})
+    assert rc == 0, result
+    assert made_first.read_text() == "made by make\n"
+    assert result["kept"] == ["conf/a.conf"]
+    assert result["modes_set"] == ["conf/a.conf"]
+    assert oct(made_first.stat().st_mode & 0o7777) == "0o644"
+    # The missing one is written as usual.
+    assert result["written"] == ["conf/deep/run.sh"]
+    rc, again = run_module({**tree, "keep_existing": True})
+    assert rc == 0, again
+    assert not again["changed"], again
+    assert again["kept"] == ["conf/a.conf"]

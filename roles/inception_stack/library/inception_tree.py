@@ -46,13 +46,17 @@ options:
     elements: str
     required: true
   owner:
-    description: Owner of every folder and file.
+    description: Owner of every folder and file (default, the account the module runs as).
     type: str
-    default: root
   group:
-    description: Group of every folder and file.
+    description: Group of every folder and file (default, the group the module runs as).
     type: str
-    default: root
+  keep_existing:
+    description:
+      - Leave the content of a file that exists as it is; only its mode and owner are set.
+      - For what must never be replaced once made (secrets a database was initialised with).
+    type: bool
+    default: false
 """
 
 RETURN = r"""
@@ -63,6 +67,16 @@ written:
   returned: always
 folders_made:
   description: The folders made or whose mode or owner was set.
+  type: list
+  elements: str
+  returned: always
+kept:
+  description: With O(keep_existing), the files that exist with another content than the one given (kept).
+  type: list
+  elements: str
+  returned: always
+modes_set:
+  description: With O(keep_existing), the files kept whose mode or owner was set.
   type: list
   elements: str
   returned: always
@@ -131,6 +145,32 @@ def _write(path: str, content: bytes, mode: int, uid: int, gid: int) -> None:
         raise
 
 
+def _write_files(
+    module: AnsibleModule, root: str, files: list, uid: int, gid: int
+) -> tuple[list, list, list]:
+    """Writes the files that differ; with keep_existing, an existing file's
+    content stays. Returns the files written, those kept with another content,
+    and those kept whose mode or owner was set."""
+    written, kept, modes_set = [], [], []
+    for path, content, mode in files:
+        full = os.path.join(root, path)
+        if module.params["keep_existing"] and os.path.isfile(full) and not os.path.islink(full):
+            if not _same_content(full, content):
+                kept.append(path)
+            if not _matches(full, mode, uid, gid, stat.S_ISREG):
+                modes_set.append(path)
+                if not module.check_mode:
+                    os.chown(full, uid, gid)
+                    os.chmod(full, mode)
+            continue
+        if _matches(full, mode, uid, gid, stat.S_ISREG) and _same_content(full, content):
+            continue
+        written.append(path)
+        if not module.check_mode:
+            _write(full, content, mode, uid, gid)
+    return written, kept, modes_set
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -140,15 +180,17 @@ def main() -> None:
             "files": {"type": "list", "elements": "raw", "required": True},
             "file_mode": {"type": "str", "default": "0644"},
             "contents": {"type": "list", "elements": "str", "required": True},
-            "owner": {"type": "str", "default": "root"},
-            "group": {"type": "str", "default": "root"},
+            "owner": {"type": "str"},
+            "group": {"type": "str"},
+            "keep_existing": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
     root = module.params["root"]
+    owner, group = module.params["owner"], module.params["group"]
     try:
-        uid = pwd.getpwnam(module.params["owner"]).pw_uid
-        gid = grp.getgrnam(module.params["group"]).gr_gid
+        uid = pwd.getpwnam(owner).pw_uid if owner else os.geteuid()
+        gid = grp.getgrnam(group).gr_gid if group else os.getegid()
     except KeyError as missing:
         module.fail_json(msg=f"no such account or group on the target: {missing}")
 
@@ -179,16 +221,15 @@ def main() -> None:
             os.chown(full, uid, gid)
             os.chmod(full, folder_mode)
 
-    written = []
-    for path, content, mode in files:
-        full = os.path.join(root, path)
-        if _matches(full, mode, uid, gid, stat.S_ISREG) and _same_content(full, content):
-            continue
-        written.append(path)
-        if not module.check_mode:
-            _write(full, content, mode, uid, gid)
+    written, kept, modes_set = _write_files(module, root, files, uid, gid)
 
-    module.exit_json(changed=bool(written or folders_made), written=written, folders_made=folders_made)
+    module.exit_json(
+        changed=bool(written or folders_made or modes_set),
+        written=written,
+        folders_made=folders_made,
+        kept=kept,
+        modes_set=modes_set,
+    )
 
 
 if __name__ == "__main__":
