@@ -8,6 +8,7 @@ none of them."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -35,10 +36,23 @@ def test_the_base_image_came_through_the_registry_standing_in_for_docker_hub(hos
     assert host.run("docker image inspect debian:bookworm").rc == 0
     # No saved copy to load it from: it was pulled.
     assert host.run("ls %s/srcs/requirements/tools/*.tar.gz", target.tree).rc != 0
+    # The registry's access log: the target's engine fetched the image's
+    # layers from it (the tag is resolved by a HEAD, then all goes by digest).
     logs = subprocess.run(
         ["docker", "logs", "inception-registry"], capture_output=True, text=True, check=True
     )
-    assert "GET /v2/library/debian/manifests/bookworm" in logs.stdout + logs.stderr
+    address = subprocess.run(
+        ["docker", "inspect", "-f", "{{.NetworkSettings.IPAddress}}", host.backend.host],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    fetched = re.findall(
+        rf'^{re.escape(address)} .* "GET /v2/library/debian/blobs/sha256:[0-9a-f]+ HTTP/1.1" 200 ',
+        logs.stdout + logs.stderr,
+        re.MULTILINE,
+    )
+    assert fetched, f"the registry served no layer of debian to {address}"
 
 
 def test_the_secrets_are_the_trees_own_not_the_controllers(host, target, secret_values):
