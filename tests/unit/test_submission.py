@@ -6,6 +6,7 @@ image), the hand-over to the tree that manages the machine's stack. The whole
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -248,3 +249,54 @@ def test_hosts_adds_the_site_once_where_it_may_and_says_what_to_add_where_it_may
         assert run.returncode == 0, run.stderr
         assert f"add this line to {hosts} (as root): 127.0.0.1 jdoe.42.fr" in run.stdout
         assert hosts.read_text() == "127.0.0.1 localhost\n"
+
+
+BASE_IMAGE_SCRIPT = PROJECT / "roles/inception_stack/files/srcs/requirements/tools/base-image.sh"
+
+
+@pytest.fixture
+def tiny_image(tmp_path):
+    """A one-file image made here (no registry answers for it), saved to an archive."""
+    name = f"inception-test/base:{os.getpid()}"
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "hello").write_text("hello\n")
+    subprocess.run(
+        f"tar -C {content} -c . | docker import - {name}", shell=True, check=True, capture_output=True
+    )
+    archive = tmp_path / "base.tar.gz"
+    subprocess.run(f"docker save {name} | gzip -1 > {archive}", shell=True, check=True)
+    yield name, archive
+    subprocess.run(["docker", "rmi", "--force", name], capture_output=True, check=False)
+
+
+def base_image(name: str, archive: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(BASE_IMAGE_SCRIPT), name, str(archive)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+def test_the_base_image_is_kept_else_loaded_from_the_saved_copy_else_explained(tiny_image, tmp_path):
+    name, archive = tiny_image
+    # Present: nothing to do, nothing said.
+    run = base_image(name, tmp_path / "absent.tar.gz")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == ""
+    # Missing, and no registry has it: loaded from the saved copy.
+    subprocess.run(["docker", "rmi", name], check=True, capture_output=True)
+    run = base_image(name, archive)
+    assert run.returncode == 0, run.stderr
+    assert f"loading {archive}" in run.stdout
+    assert (
+        subprocess.run(["docker", "image", "inspect", name], capture_output=True, check=False).returncode == 0
+    )
+    # Missing, no registry, no copy: a message says how to get one.
+    subprocess.run(["docker", "rmi", name], check=True, capture_output=True)
+    run = base_image(name, tmp_path / "absent.tar.gz")
+    assert run.returncode == 1
+    assert f"docker save {name} | gzip > debian-bookworm.tar.gz" in run.stderr
+    assert f"copy that file to {tmp_path / 'absent.tar.gz'}" in run.stderr
