@@ -73,6 +73,10 @@ def test_dockerfiles_pass_hadolint(tmp_path):
         dockerfile.write_text(render(STACK, source, inception_stack_bonus=ALL_BONUS))
         dockerfiles.append(str(dockerfile))
     assert len(dockerfiles) == 9
+    # And the test fixtures' own (the submission tier's registry).
+    fixtures = sorted(str(path) for path in PROJECT.glob("molecule/*/*/Dockerfile"))
+    assert fixtures
+    dockerfiles += fixtures
     hadolint = Path(sys.executable).with_name("hadolint")
     config = ["--config", str(PROJECT / ".hadolint.yaml"), "--no-color"]
     checked = subprocess.run([hadolint, *config, *dockerfiles], capture_output=True, text=True, check=False)
