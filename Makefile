@@ -46,7 +46,7 @@ lint: venv ## yamllint, ansible-lint (production), ruff, syntax checks of playbo
 	ansible-lint --profile production
 	ruff check .
 	ruff format --check .
-	ansible-playbook --syntax-check -i $(TARGET_INVENTORY) site.yml playbooks/container_target.yml playbooks/submission.yml
+	ansible-playbook --syntax-check -i $(TARGET_INVENTORY) site.yml playbooks/container_target.yml playbooks/submission.yml playbooks/restore.yml
 	shellcheck $(SHELL_SCRIPTS)
 
 unit: venv ## Unit tests: role specs, templates, pre-flight refusals, toolchain pins

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import lookup_loader
+from ansible.plugins.loader import add_all_plugin_dirs, lookup_loader
 from ansible.template import Templar, trust_as_template
 
 from tests.support.project import PROJECT, STACK, load_yaml
@@ -88,7 +88,9 @@ REQUIRED = {
 
 
 def render_text(role: Path, text: str, **overrides) -> str:
-    """Text rendered as the role's templates are: its defaults, vars and the required inputs."""
+    """Text rendered as the role's templates are: its defaults, vars, the
+    required inputs and its own filter and test plugins."""
+    add_all_plugin_dirs(str(role))
     variables = {"ansible_managed": "Ansible managed: do not edit", "role_path": str(role)}
     variables |= load_yaml(role / "defaults" / "main.yml") or {}
     variables |= {k: v for k, v in REQUIRED.items() if k.startswith(role.name + "_")}
@@ -136,11 +138,8 @@ def run_site(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[st
         "      target_https_forwarded_port: 1\n"
     )
     extra = [f"inception_controller_dir={tmp_path / 'controller'}"]
-    # Strings as key=value; lists and numbers as JSON, so they keep their type.
-    extra += [
-        f"{key}={value}" if isinstance(value, str) else json.dumps({key: value})
-        for key, value in overrides.items()
-    ]
+    # As JSON, so that lists and numbers keep their type and a string its spaces.
+    extra += [json.dumps({key: value}) for key, value in overrides.items()]
     command = [
         str(Path(sys.executable).with_name("ansible-playbook")),
         str(PROJECT / "site.yml"),

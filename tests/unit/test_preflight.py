@@ -67,6 +67,11 @@ BAD_INPUTS = [
         {"inception_portainer_password": "short"},
         "inception_portainer_password: must be at least 12 characters",
     ),
+    # Each cron field as Debian's cron reads it (it ignores a file with one bad field).
+    ({"inception_backup_schedule": "61 3 * * *"}, "inception_backup_schedule: must be a cron schedule"),
+    ({"inception_backup_schedule": "*/0 * * * *"}, "'*/0': a step must be at least 1"),
+    ({"inception_backup_schedule": "30 3 * *"}, "cron needs five fields"),
+    ({"inception_backup_schedule": "0 0 31 2 *"}, "runs less than twice in four years"),
 ]
 
 

@@ -350,7 +350,7 @@ def test_php_fpm_port_changes_only_where_wordpress_listens_and_nginx_connects():
     assert changes == {
         "srcs/requirements/wordpress/conf/www.conf": {"listen = 9001"},
         "srcs/requirements/wordpress/Dockerfile": {"EXPOSE 9001"},
-        "srcs/requirements/wordpress/tools/healthcheck.sh": {"  cgi-fcgi -bind -connect 127.0.0.1:9001)"},
+        "srcs/requirements/wordpress/tools/healthcheck.sh": {"    cgi-fcgi -bind -connect 127.0.0.1:9001"},
         "srcs/requirements/nginx/conf/inception.conf": {"        fastcgi_pass wordpress:9001;"},
     }
 

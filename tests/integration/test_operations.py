@@ -1,0 +1,337 @@
+"""Day-2 operations: a service is healthy only when it really works.
+
+WordPress is unhealthy when its database refuses its credentials, not just
+when php-fpm is down, yet a database restart does not make it flap. The backup
+service is unhealthy when its last run failed or its newest backup is older
+than the schedule allows, and each way a night's backup used to fail is
+covered: a password with any character pre-flight accepts, a file changed
+while it was read, a run killed half-way, two runs at once.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import string
+import time
+
+import pytest
+
+from tests.support.site import skip_unless_on, wait_until_healthy, write_post
+
+pytestmark = pytest.mark.evaluation("operations")
+
+# Every character pre-flight lets a password hold: printable, no white space.
+EVERY_CHARACTER = "".join(c for c in string.printable if not c.isspace())
+
+
+def sql_string(value: str) -> str:
+    """A MariaDB string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def run_sql_as_root(host, sql: str) -> None:
+    """SQL through MariaDB's root socket, on standard input."""
+    result = host.run(f"docker exec -i mariadb mariadb --batch <<'SQL'\n{sql}\nSQL")
+    assert result.rc == 0, result.stderr
+
+
+def health(host, service: str) -> tuple[int, str]:
+    check = host.run("docker exec %s /usr/local/bin/healthcheck.sh", service)
+    return check.rc, check.stdout.strip()
+
+
+def test_wordpress_is_unhealthy_while_its_database_refuses_its_credentials(host):
+    assert health(host, "wordpress") == (0, "")
+    # The account refused without touching its password (no value to restore).
+    run_sql_as_root(host, "ALTER USER 'wordpress'@'%' ACCOUNT LOCK;")
+    try:
+        rc, said = health(host, "wordpress")
+        assert rc == 1
+        assert said.startswith("database refused the connection: error ")
+    finally:
+        run_sql_as_root(host, "ALTER USER 'wordpress'@'%' ACCOUNT UNLOCK;")
+    assert health(host, "wordpress") == (0, "")
+
+
+def test_a_database_restart_does_not_make_wordpress_unhealthy(host):
+    seen = set()
+    host.check_output("docker restart mariadb")
+    deadline = time.monotonic() + 45  # past one more healthcheck of WordPress's, 30 s apart
+    while time.monotonic() < deadline:
+        seen.add(host.check_output("docker inspect -f '{{.State.Health.Status}}' wordpress"))
+        time.sleep(0.5)
+    assert seen == {"healthy"}
+    wait_until_healthy(host, ("mariadb", "wordpress"))
+
+
+@pytest.fixture
+def backup(host, target):
+    """Runs /usr/local/bin/backup in the backup container with extra settings."""
+    skip_unless_on(target, "backup")
+
+    def run(*settings: str):
+        env = " ".join(f"-e {shlex.quote(setting)}" for setting in settings)
+        return host.run(f"docker exec {env} backup /usr/local/bin/backup")
+
+    return run
+
+
+def backup_health(host, *settings: str) -> tuple[int, str]:
+    env = " ".join(f"-e {shlex.quote(setting)}" for setting in settings)
+    check = host.run(f"docker exec {env} backup /usr/local/bin/healthcheck.sh")
+    return check.rc, check.stdout.strip()
+
+
+def test_backup_health_follows_the_last_run(host, backup):
+    made = backup()
+    assert made.rc == 0, made.stderr
+    assert host.check_output("docker exec backup cat /backups/.last-run").startswith("ok ")
+    assert backup_health(host) == (0, "")
+    host.check_output("docker stop mariadb")
+    try:
+        failed = backup()
+        assert failed.rc == 1
+        rc, said = backup_health(host)
+        assert rc == 1
+        assert said.startswith("the last backup failed at ")
+        assert said.endswith("mariadb-dump failed")
+    finally:
+        host.check_output("docker start mariadb")
+        wait_until_healthy(host, ("mariadb",))
+    assert backup().rc == 0
+    assert backup_health(host) == (0, "")
+
+
+def test_backup_health_counts_an_overdue_backup_only_once_one_is_due(host, backup):
+    folder = "/run/health-test"
+    host.check_output("docker exec backup sh -c %s", f"rm -rf {folder} && mkdir -p {folder}")
+    try:
+        # Up for longer than a 1-second schedule allows, and no backup at all.
+        assert backup_health(host, f"BACKUP_DIR={folder}", "BACKUP_INTERVAL=1") == (
+            1,
+            "no backup yet, though one was due",
+        )
+        # A fresh install (up for less than one interval): not due yet.
+        assert backup_health(host, f"BACKUP_DIR={folder}", "BACKUP_INTERVAL=100000000") == (0, "")
+        # The newest backup older than the schedule allows.
+        host.check_output("docker exec backup mkdir %s", f"{folder}/20200101T031500Z")
+        assert backup_health(host, f"BACKUP_DIR={folder}", "BACKUP_INTERVAL=1") == (
+            1,
+            "the newest backup (20200101T031500Z) is older than the schedule allows",
+        )
+        # One made now.
+        host.check_output("docker exec backup sh -c %s", f"mkdir {folder}/$(date -u +%Y%m%dT%H%M%SZ)")
+        assert backup_health(host, f"BACKUP_DIR={folder}", "BACKUP_INTERVAL=5") == (0, "")
+    finally:
+        host.run("docker exec backup rm -rf %s", folder)
+
+
+def test_a_password_with_every_character_preflight_accepts_backs_up(host, backup):
+    password = EVERY_CHARACTER
+    run_sql_as_root(
+        host,
+        f"CREATE USER 'every_character'@'%' IDENTIFIED BY {sql_string(password)};\n"
+        "GRANT SELECT, SHOW VIEW, TRIGGER, LOCK TABLES ON wordpress.* TO 'every_character'@'%';",
+    )
+    folder = "/run/password-test"
+    try:
+        host.check_output("docker exec backup mkdir -p %s", folder)
+        # The password file is written from standard input, like a Docker secret's content.
+        written = host.run(
+            f"docker exec -i backup sh -c 'cat > {folder}/password' <<'PASSWORD'\n{password}\nPASSWORD"
+        )
+        assert written.rc == 0, written.stderr
+        made = backup(
+            "MYSQL_USER=every_character", f"DB_PASSWORD_FILE={folder}/password", f"BACKUP_DIR={folder}/out"
+        )
+        assert made.rc == 0, made.stderr
+        tables = host.check_output(
+            "docker exec backup sh -c %s",
+            f"gunzip -c {folder}/out/20*/database.sql.gz | grep -c '^CREATE TABLE'",
+        )
+        assert int(tables) >= 12
+    finally:
+        run_sql_as_root(host, "DROP USER IF EXISTS 'every_character'@'%';")
+        host.run("docker exec backup rm -rf %s", folder)
+
+
+def test_a_file_changed_while_read_keeps_the_nights_backup(host, backup):
+    uploads = "/var/www/html/wp-content/uploads"
+    grower, stop = f"{uploads}/growing.bin", f"{uploads}/stop-growing"
+    # A file written to all along the backup (an upload in progress), up to
+    # 40 MB or until told to stop.
+    host.check_output(
+        "docker exec -d -u www-data wordpress timeout 60 sh -c %s",
+        f"mkdir -p {uploads}; rm -f {stop}; "
+        f"while [ ! -e {stop} ] && [ $(stat -c %s {grower} 2>/dev/null || echo 0) -lt 40000000 ]; do "
+        f"head -c 8192 /dev/urandom >> {grower}; done",
+    )
+    time.sleep(1)
+    try:
+        made = backup()
+        assert made.rc == 0, made.stderr
+        assert "some files changed while they were read; kept as read" in made.stderr
+        assert host.check_output("docker exec backup cat /backups/.last-run").startswith("ok ")
+    finally:
+        host.run("docker exec -u www-data wordpress touch %s", stop)
+        time.sleep(1)
+        host.run("docker exec wordpress rm -f %s %s", grower, stop)
+
+
+def test_a_run_killed_half_way_leaves_nothing_behind_the_next_run(host, backup):
+    host.check_output("docker exec backup mkdir -p /backups/.partial-20200101T031500Z/left")
+    assert backup().rc == 0
+    left = host.check_output("docker exec backup find /backups -maxdepth 1 -name '.partial-*'")
+    assert left == ""
+
+
+def test_two_runs_at_once_one_waits_its_turn_by_stopping(host, backup):
+    host.check_output("docker exec -d backup sh -c 'exec /usr/local/bin/backup > /run/first.log 2>&1'")
+    time.sleep(0.3)
+    second = backup()
+    assert second.rc == 1
+    assert "another backup is running" in second.stderr
+    # Waits until the first run lets go of the lock.
+    host.check_output("docker exec backup flock --timeout 120 /run/backup/lock true")
+    assert host.check_output("docker exec backup cat /backups/.last-run").startswith("ok ")
+    assert backup_health(host) == (0, "")
+
+
+# What a site holds that a restore must bring back, written through WordPress.
+_SITE_STATE = r"""
+require '/var/www/html/wp-load.php';
+$posts = get_posts(['numberposts' => -1, 'post_status' => 'publish', 'orderby' => 'ID', 'order' => 'ASC']);
+echo json_encode([
+    'title' => get_option('blogname'),
+    'posts' => array_map(fn ($p) => $p->post_title, $posts),
+    'comments' => array_map(fn ($c) => $c->comment_content, get_comments(['status' => 'approve'])),
+    'users' => array_map(fn ($u) => $u->user_login, get_users(['orderby' => 'login'])),
+]);
+"""
+
+
+def site_state(host) -> dict:
+    return json.loads(host.check_output("docker exec -u www-data wordpress php -r %s", _SITE_STATE))
+
+
+def wordpress_php(host, code: str) -> str:
+    return host.check_output(
+        "docker exec -u www-data wordpress php -r %s", "require '/var/www/html/wp-load.php';" + code
+    )
+
+
+def make(host, target, *args: str):
+    return host.run("make -C %s " + " ".join(shlex.quote(a) for a in args), target.tree)
+
+
+def newest_backup(host, target) -> str:
+    return host.check_output("ls -d %s/backups/20* | tail -n 1", target.data)
+
+
+UPLOAD = "wp-content/uploads/restore-check.txt"
+
+
+@pytest.fixture
+def backed_up(host, target, backup):
+    """A post with a comment, an upload and a title of its own, then a backup."""
+    post = write_post(host, "Kept by the backup", "Restore me.", "A comment worth keeping")
+    wordpress_php(host, "update_option('blogname', 'Title at backup time');")
+    host.check_output("docker exec -u www-data wordpress sh -c %s", f"mkdir -p /var/www/html/wp-content/uploads && echo uploaded > /var/www/html/{UPLOAD}")
+    made = make(host, target, "backup")
+    assert made.rc == 0, made.stderr
+    state = site_state(host)
+    yield newest_backup(host, target), state
+    # Whatever happened, the site's title is the inventory's again.
+    wordpress_php(host, f"update_option('blogname', {json.dumps(target.site_title)});")
+    wordpress_php(host, f"wp_delete_post({post}, true);")
+    host.run("rm -f %s", f"{target.data}/wordpress/{UPLOAD}")
+
+
+def change_everything(host, target):
+    """Delete and change what the backup holds; add what it does not."""
+    for post in json.loads(
+        wordpress_php(
+            host, "echo json_encode(get_posts(['title' => 'Kept by the backup', 'fields' => 'ids']));"
+        )
+    ):
+        wordpress_php(host, f"wp_delete_post({post}, true);")
+    wordpress_php(host, "update_option('blogname', 'Changed after the backup');")
+    write_post(host, "Written after the backup", "Must go.")
+    host.check_output("rm %s", f"{target.data}/wordpress/{UPLOAD}")
+
+
+def assert_restored(host, target, state: dict) -> None:
+    assert site_state(host) == state
+    upload = host.file(f"{target.data}/wordpress/{UPLOAD}")
+    assert upload.content_string == "uploaded\n"
+    assert upload.user == "www-data"
+    wait_until_healthy(host, target.services)
+
+
+def test_restore_brings_back_posts_comments_uploads_and_the_title(host, target, backed_up):
+    folder, state = backed_up
+    assert "Kept by the backup" in state["posts"]
+    assert "A comment worth keeping" in state["comments"]
+    change_everything(host, target)
+    mariadb_started = host.check_output("docker inspect -f '{{.State.StartedAt}}' mariadb nginx")
+    restored = make(host, target, "restore", f"BACKUP={folder}")
+    assert restored.rc == 0, restored.stdout + restored.stderr
+    assert "emptied Redis" in restored.stdout or "redis" not in target.services
+    assert_restored(host, target, state)
+    # Only what writes the site was stopped: the database and NGINX kept running.
+    assert host.check_output("docker inspect -f '{{.State.StartedAt}}' mariadb nginx") == mariadb_started
+
+
+def test_restore_after_fclean_and_wipe_data_needs_no_other_step(host, target, backed_up):
+    folder, state = backed_up
+    for step in (["fclean"], ["wipe-data", "CONFIRM=yes"]):
+        done = make(host, target, *step)
+        assert done.rc == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert host.check_output("ls -A %s", f"{target.data}/mariadb") == ""
+    restored = make(host, target, "restore", f"BACKUP={folder}")
+    assert restored.rc == 0, restored.stdout[-3000:] + restored.stderr[-3000:]
+    assert_restored(host, target, state)
+
+
+@pytest.mark.parametrize(
+    ("make_folder", "reason"),
+    [
+        ("mkdir -p {f}", "is not a whole backup: database.sql.gz is missing or empty"),
+        (
+            "mkdir -p {f} && echo x > {f}/database.sql.gz && echo x > {f}/wordpress-files.tar.gz",
+            "is damaged (gzip)",
+        ),
+        (
+            "mkdir -p {f} && echo 'DROP TABLE x;' | gzip > {f}/database.sql.gz"
+            " && echo x > {f}/wordpress-files.tar.gz",
+            "is not a dump of mariadb-dump",
+        ),
+    ],
+)
+def test_a_folder_that_is_not_a_whole_backup_is_refused_before_anything_stops(
+    host, target, make_folder, reason
+):
+    folder = "/tmp/not-a-backup"
+    host.check_output("rm -rf %s && " + make_folder.format(f=folder), folder)
+    started = host.check_output("docker inspect -f '{{.State.StartedAt}}' " + " ".join(target.services))
+    try:
+        refused = make(host, target, "restore", f"BACKUP={folder}")
+        assert refused.rc != 0
+        assert reason in refused.stderr
+    finally:
+        host.run("rm -rf %s", folder)
+    assert (
+        host.check_output("docker inspect -f '{{.State.StartedAt}}' " + " ".join(target.services)) == started
+    )
+
+
+def test_a_partial_backup_is_refused(host, target, backup):
+    folder = f"{target.data}/backups/.partial-20200101T031500Z"
+    host.check_output("mkdir -p %s", folder)
+    try:
+        refused = make(host, target, "restore", f"BACKUP={folder}")
+        assert refused.rc != 0
+        assert "a backup that never finished" in refused.stderr
+    finally:
+        host.run("rm -rf %s", folder)
