@@ -237,7 +237,10 @@ def backed_up(host, target, backup):
     """A post with a comment, an upload and a title of its own, then a backup."""
     post = write_post(host, "Kept by the backup", "Restore me.", "A comment worth keeping")
     wordpress_php(host, "update_option('blogname', 'Title at backup time');")
-    host.check_output("docker exec -u www-data wordpress sh -c %s", f"mkdir -p /var/www/html/wp-content/uploads && echo uploaded > /var/www/html/{UPLOAD}")
+    host.check_output(
+        "docker exec -u www-data wordpress sh -c %s",
+        f"mkdir -p /var/www/html/wp-content/uploads && echo uploaded > /var/www/html/{UPLOAD}",
+    )
     made = make(host, target, "backup")
     assert made.rc == 0, made.stderr
     state = site_state(host)
