@@ -14,10 +14,18 @@ import json
 import shlex
 import string
 import time
+import uuid
 
 import pytest
 
-from tests.support.site import skip_unless_on, wait_until_healthy, write_post
+from tests.support.site import (
+    https_get,
+    run_site_playbook,
+    skip_unless_on,
+    wait_until_healthy,
+    wordpress_login,
+    write_post,
+)
 
 pytestmark = pytest.mark.evaluation("operations")
 
@@ -338,3 +346,88 @@ def test_a_partial_backup_is_refused(host, target, backup):
         assert "a backup that never finished" in refused.stderr
     finally:
         host.run("rm -rf %s", folder)
+
+
+def refused_or_accepted(host, command: str, password: str) -> bool:
+    """Runs a check in a container with the password on its standard input (as
+    the variable the client reads); whether the service accepted it."""
+    return host.run(f"{command} <<'PASSWORD'\n{password}\nPASSWORD").rc == 0
+
+
+def database_accepts(host, user: str, password: str) -> bool:
+    # As the mysql account over the socket: root's socket login does not apply.
+    return refused_or_accepted(
+        host,
+        "docker exec -i -u mysql mariadb sh -c "
+        + shlex.quote(
+            f"read -r MYSQL_PWD; export MYSQL_PWD; exec mariadb --user={user} --execute='SELECT 1'"
+        ),
+        password,
+    )
+
+
+def redis_accepts(host, password: str) -> bool:
+    return refused_or_accepted(
+        host,
+        "docker exec -i redis sh -c "
+        + shlex.quote('read -r REDISCLI_AUTH; export REDISCLI_AUTH; [ "$(redis-cli ping)" = PONG ]'),
+        password,
+    )
+
+
+def wordpress_accepts(target, user: str, password: str) -> bool:
+    try:
+        wordpress_login(target, user, password)
+    except AssertionError:
+        return False
+    return True
+
+
+def test_a_password_changed_in_the_inventory_takes_effect_on_the_next_run(host, target, secret_values):
+    old = dict(secret_values)
+    # Characters a shell, SQL or PHP would read as their own, in every password.
+    token = uuid.uuid4().hex[:8]
+    new = {
+        "db_password": f"Db#{token}%;$x",
+        "db_root_password": f"Root#{token}%;$x",
+        "wp_admin_password": f"Admin#{token}%;$x",
+        "wp_user_password": f"User#{token}%;$x",
+    }
+    inventory = {
+        "inception_db_password": new["db_password"],
+        "inception_db_root_password": new["db_root_password"],
+        "inception_admin_password": new["wp_admin_password"],
+        "inception_user_password": new["wp_user_password"],
+    }
+    if "redis" in target.services:
+        new["redis_password"] = inventory["inception_redis_password"] = f"Redis#{token}%;$x"
+    run_site_playbook(host, json.dumps(inventory))
+    try:
+        wait_until_healthy(host, target.services)
+        assert https_get(target, "/").status == 200
+        assert database_accepts(host, "wordpress", new["db_password"])
+        assert not database_accepts(host, "wordpress", old["db_password"])
+        assert database_accepts(host, "root", new["db_root_password"])
+        assert not database_accepts(host, "root", old["db_root_password"])
+        assert wordpress_accepts(target, target.admin_user, new["wp_admin_password"])
+        assert not wordpress_accepts(target, target.admin_user, old["wp_admin_password"])
+        assert wordpress_accepts(target, target.user, new["wp_user_password"])
+        assert not wordpress_accepts(target, target.user, old["wp_user_password"])
+        if "redis" in target.services:
+            assert redis_accepts(host, new["redis_password"])
+            assert not redis_accepts(host, old["redis_password"])
+        # credentials.txt holds the passwords that work.
+        credentials = host.file(f"{target.tree}/secrets/credentials.txt").content_string
+        assert credentials == (
+            f"wp_admin_password={new['wp_admin_password']}\nwp_user_password={new['wp_user_password']}\n"
+        )
+        # No value in a container's configuration or logs.
+        inspected = host.check_output("docker inspect " + " ".join(target.services))
+        logs = host.run("for c in %s; do docker logs $c 2>&1; done", " ".join(target.services)).stdout
+        assert not [name for name, value in new.items() if value in inspected or value in logs]
+    finally:
+        # Back to the inventory's own values, as the target was.
+        run_site_playbook(host)
+    wait_until_healthy(host, target.services)
+    assert database_accepts(host, "wordpress", old["db_password"])
+    assert wordpress_accepts(target, target.admin_user, old["wp_admin_password"])

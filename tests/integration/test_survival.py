@@ -10,17 +10,21 @@ The measured times go to artifacts/survival-<host>.json.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from tests.support.project import BONUS_SERVICES, PROJECT, SERVICES
-from tests.support.site import https_get, save_artifact, skip_unless_on, wait_until_healthy, write_post
+from tests.support.site import (
+    https_get,
+    run_site_playbook,
+    save_artifact,
+    skip_unless_on,
+    wait_until_healthy,
+    write_post,
+)
 
 CRASH_RECOVERY_LIMIT = 10.0
 
@@ -78,25 +82,6 @@ def test_killed_main_process_comes_back_healthy_within_10_s(
     assert recovery <= CRASH_RECOVERY_LIMIT
     wait_until_healthy(host, target.services)
     assert_still_served(target, written)
-
-
-def run_site_playbook(host, *extra_vars: str) -> str:
-    """Re-run the playbook against this target, as an operator would."""
-    command = [
-        str(Path(sys.executable).with_name("ansible-playbook")),
-        str(PROJECT / "site.yml"),
-        "-i",
-        host.backend.ansible_inventory,
-        "--limit",
-        host.backend.host,
-    ]
-    for pair in extra_vars:
-        command += ["-e", pair]
-    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
-    env.setdefault("ANSIBLE_CONFIG", str(PROJECT / "ansible.cfg"))
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900, check=False)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    return result.stdout
 
 
 @pytest.mark.evaluation("10")

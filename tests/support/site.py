@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import shlex
 import socket
 import ssl
+import subprocess
+import sys
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -17,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.project import ARTIFACTS, SERVICES
+from tests.support.project import ARTIFACTS, PROJECT, SERVICES
 
 LOOPBACK = "127.0.0.1"
 # Why a test of a service does not apply: the rehearsal leaves such tests out
@@ -206,3 +209,22 @@ def skip_unless_on(target, service: str) -> None:
     """Skip a test of a service the inventory switched off: it does not apply."""
     if service not in target.services:
         pytest.skip(f"{service} {SWITCHED_OFF}")
+
+
+def run_site_playbook(host, *extra_vars: str) -> str:
+    """Re-run the playbook against this target, as an operator would."""
+    command = [
+        str(Path(sys.executable).with_name("ansible-playbook")),
+        str(PROJECT / "site.yml"),
+        "-i",
+        host.backend.ansible_inventory,
+        "--limit",
+        host.backend.host,
+    ]
+    for pair in extra_vars:
+        command += ["-e", pair]
+    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+    env.setdefault("ANSIBLE_CONFIG", str(PROJECT / "ansible.cfg"))
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    return result.stdout

@@ -67,6 +67,11 @@ BAD_INPUTS = [
         {"inception_portainer_password": "short"},
         "inception_portainer_password: must be at least 12 characters",
     ),
+    # An account of the system, a box's, or the one Ansible logs in with: the role locks it.
+    ({"inception_login": "root"}, "inception_login: must not name an account of the system"),
+    ({"inception_login": "www-data"}, "inception_login: must not name an account of the system"),
+    ({"inception_login": "vagrant"}, "inception_login: must not name an account of the system"),
+    ({"ansible_user": "jdoe"}, "inception_login: must not name an account of the system or the one Ansible"),
     # Each cron field as Debian's cron reads it (it ignores a file with one bad field).
     ({"inception_backup_schedule": "61 3 * * *"}, "inception_backup_schedule: must be a cron schedule"),
     ({"inception_backup_schedule": "*/0 * * * *"}, "'*/0': a step must be at least 1"),

@@ -383,3 +383,28 @@ def test_the_image_build_script_in_the_tasks_passes_shellcheck(tmp_path):
     assert "services=(mariadb nginx)" in rendered
     checked = shellcheck({"build-images.sh": "#!/bin/bash\n" + rendered}, tmp_path)
     assert checked.returncode == 0, checked.stdout
+
+
+def test_the_services_restarted_on_rotation_are_those_that_read_each_secret():
+    """vars/main.yml's inception_stack_secret_readers against the compose file:
+    every service that mounts a secret, MariaDB aside (it reads its two only
+    to initialise, and learns a new password by ALTER USER), as WordPress's
+    users' passwords (credentials.txt, read at install; set through WordPress)
+    and the certificate (its serial recreates what serves it) are."""
+    compose = yaml.safe_load(
+        render(STACK, STACK / "templates/srcs/docker-compose.yml.j2", inception_stack_bonus=ALL_BONUS)
+    )
+    files = {name: Path(secret["file"]).name for name, secret in compose["secrets"].items()}
+    mounted: dict[str, set[str]] = {}
+    for service, settings in compose["services"].items():
+        for secret in settings.get("secrets", []):
+            mounted.setdefault(files[secret if isinstance(secret, str) else secret["source"]], set()).add(
+                service
+            )
+    readers = yaml.safe_load((STACK / "vars" / "main.yml").read_text())["inception_stack_secret_readers"]
+    expected = {
+        name: services - {"mariadb"}
+        for name, services in mounted.items()
+        if services - {"mariadb"} and name != "credentials.txt" and not name.startswith("server.")
+    }
+    assert {name: set(services) for name, services in readers.items()} == expected

@@ -143,3 +143,29 @@ def test_keep_existing_leaves_a_file_that_exists_and_names_it_when_it_differs(tr
     assert rc == 0, again
     assert not again["changed"], again
     assert again["kept"] == ["conf/a.conf"]
+
+
+def test_with_a_record_its_own_files_are_rotated_and_others_kept(tree):
+    """A secret the playbook wrote follows the inventory; one made by the tree's make stays."""
+    args = {**tree, "keep_existing": True, "record": ".written"}
+    rc, result = run_module(args)
+    assert rc == 0, result
+    assert result["written"] == ["conf/a.conf", "conf/deep/run.sh", ".written"]
+    record = Path(tree["root"], ".written")
+    assert oct(record.stat().st_mode & 0o7777) == "0o600"
+    # The inventory's value changes: the module's own file is rewritten.
+    rc, result = run_module({**args, "contents": ["listen 8443;\n", tree["contents"][1]]})
+    assert rc == 0, result
+    assert result["rotated"] == ["conf/a.conf"]
+    assert Path(tree["root"], "conf/a.conf").read_text() == "listen 8443;\n"
+    # Changed by someone else since: kept, and reported.
+    Path(tree["root"], "conf/a.conf").write_text("made by hand\n")
+    rc, result = run_module({**args, "contents": ["listen 9443;\n", tree["contents"][1]]})
+    assert rc == 0, result
+    assert result["kept"] == ["conf/a.conf"]
+    assert result["rotated"] == []
+    assert Path(tree["root"], "conf/a.conf").read_text() == "made by hand\n"
+    # Nothing new: nothing changes.
+    rc, result = run_module({**args, "contents": ["listen 9443;\n", tree["contents"][1]]})
+    assert rc == 0, result
+    assert not result["changed"], result

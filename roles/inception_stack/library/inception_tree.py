@@ -57,6 +57,14 @@ options:
       - For what must never be replaced once made (secrets a database was initialised with).
     type: bool
     default: false
+  record:
+    description:
+      - With O(keep_existing), a file below O(root) where the module keeps the sha256 of each
+        file as it last wrote (or found) it. A file that still holds what the module wrote
+        is the module's own, so a new content given for it is written (and reported in
+        RV(rotated)); a file changed by someone else since (or never written by the module,
+        such as one the tree's make created) is kept.
+    type: str
 """
 
 RETURN = r"""
@@ -80,9 +88,16 @@ modes_set:
   type: list
   elements: str
   returned: always
+rotated:
+  description: With O(record), the files the module had written before and wrote again with the new content.
+  type: list
+  elements: str
+  returned: always
 """
 
 import grp
+import hashlib
+import json
 import os
 import pwd
 import stat
@@ -145,30 +160,71 @@ def _write(path: str, content: bytes, mode: int, uid: int, gid: int) -> None:
         raise
 
 
-def _write_files(
-    module: AnsibleModule, root: str, files: list, uid: int, gid: int
-) -> tuple[list, list, list]:
-    """Writes the files that differ; with keep_existing, an existing file's
-    content stays. Returns the files written, those kept with another content,
-    and those kept whose mode or owner was set."""
-    written, kept, modes_set = [], [], []
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def _read_record(path: str | None) -> dict[str, str]:
+    if path is None:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as record:
+            loaded = json.load(record)
+    except (FileNotFoundError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _current(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as current:
+            return current.read()
+    except FileNotFoundError:
+        return None
+
+
+def _write_files(module: AnsibleModule, root: str, files: list, uid: int, gid: int) -> dict[str, list]:
+    """Writes the files that differ. With keep_existing, an existing file's
+    content stays, unless the record shows the module wrote it and it is
+    unchanged since (then it is rotated). Returns the lists the module reports."""
+    keep = module.params["keep_existing"]
+    record_path = os.path.join(root, module.params["record"]) if module.params["record"] else None
+    record = _read_record(record_path)
+    new_record = dict(record)
+    done: dict[str, list] = {"written": [], "kept": [], "modes_set": [], "rotated": []}
     for path, content, mode in files:
         full = os.path.join(root, path)
-        if module.params["keep_existing"] and os.path.isfile(full) and not os.path.islink(full):
-            if not _same_content(full, content):
-                kept.append(path)
+        existing = _current(full) if keep and not os.path.islink(full) else None
+        if existing is not None and existing != content and record.get(path) != _sha256(existing):
+            # Someone else's (the tree's make, a person): kept as it is.
+            done["kept"].append(path)
             if not _matches(full, mode, uid, gid, stat.S_ISREG):
-                modes_set.append(path)
+                done["modes_set"].append(path)
                 if not module.check_mode:
                     os.chown(full, uid, gid)
                     os.chmod(full, mode)
             continue
-        if _matches(full, mode, uid, gid, stat.S_ISREG) and _same_content(full, content):
+        new_record[path] = _sha256(content)
+        if (
+            _matches(full, mode, uid, gid, stat.S_ISREG)
+            and existing in (None, content)
+            and _same_content(full, content)
+        ):
             continue
-        written.append(path)
+        done["rotated" if existing is not None and existing != content else "written"].append(path)
         if not module.check_mode:
             _write(full, content, mode, uid, gid)
-    return written, kept, modes_set
+    if record_path is not None and new_record != record:
+        done["written"].append(module.params["record"])
+        if not module.check_mode:
+            _write(
+                record_path,
+                (json.dumps(new_record, indent=1, sort_keys=True) + "\n").encode(),
+                0o600,
+                uid,
+                gid,
+            )
+    return done
 
 
 def main() -> None:
@@ -183,6 +239,7 @@ def main() -> None:
             "owner": {"type": "str"},
             "group": {"type": "str"},
             "keep_existing": {"type": "bool", "default": False},
+            "record": {"type": "str"},
         },
         supports_check_mode=True,
     )
@@ -221,14 +278,14 @@ def main() -> None:
             os.chown(full, uid, gid)
             os.chmod(full, folder_mode)
 
-    written, kept, modes_set = _write_files(module, root, files, uid, gid)
+    if module.params["record"] is not None:
+        _relative(module, module.params["record"], "record")
+    done = _write_files(module, root, files, uid, gid)
 
     module.exit_json(
-        changed=bool(written or folders_made or modes_set),
-        written=written,
+        changed=bool(done["written"] or done["rotated"] or folders_made or done["modes_set"]),
         folders_made=folders_made,
-        kept=kept,
-        modes_set=modes_set,
+        **done,
     )
 
 
