@@ -11,7 +11,8 @@
 # database accounts the restored data then uses); stops only what writes the
 # site (WordPress, FTP, the backup service); empties and reloads the database
 # as MariaDB's root over its socket; replaces the WordPress files; empties the
-# object caches (Redis here, APCu by php-fpm's restart) and starts them again.
+# object caches (Redis here, APCu by php-fpm's restart) and starts them again,
+# then restarts NGINX (which looks their addresses up at its start).
 set -euo pipefail
 
 die() { echo "restore: $*" >&2; exit 1; }
@@ -67,4 +68,11 @@ if grep -qx redis <<< "$running"; then
 fi
 say "starting ${writers[*]} (php-fpm starts with an empty APCu)"
 $COMPOSE up --detach --wait > /dev/null
+# NGINX looked its upstreams up when it started; containers started again
+# together may have each other's former addresses.
+if grep -qx nginx <<< "$running"; then
+  $COMPOSE restart nginx > /dev/null
+  $COMPOSE up --detach --wait > /dev/null
+  say "restarted nginx, which finds them at their new addresses"
+fi
 say "done: the site is as it was at $(basename "$backup")"
