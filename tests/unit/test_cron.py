@@ -60,6 +60,8 @@ def test_longest_gap_between_two_runs(schedule, longest_gap):
         ("@daily * * * *", "'@daily' is not a cron term"),
         ("30 3 31 2 *", "runs less than twice in four years"),
         ("30 3 29 2 *", "runs less than twice in four years"),
+        # Twice a day, on a day that never comes: never.
+        ("0,30 3 31 2 *", "runs less than twice in four years"),
     ],
 )
 def test_schedules_cron_would_not_run_are_named(schedule, problem):

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
 from cryptography import x509
 
 from tests.support.history import key_lines, private_keys_in_history, values_in_history
@@ -71,6 +72,17 @@ def test_the_export_is_one_commit_of_the_subjects_tree(exported):
     # The tree's scripts keep their executable bit in git.
     mode = git(exported, "ls-files", "--stage", "srcs/requirements/tools/make-secrets.sh").split()[0]
     assert mode == "100755"
+
+
+def test_the_saved_archives_are_ignored_where_the_roles_put_them(exported):
+    """The base image's copy (base_image) and Portainer's release (inception_stack)."""
+    stack_vars = yaml.safe_load((PROJECT / "roles/inception_stack/vars/main.yml").read_text())
+    for path in (
+        "srcs/requirements/tools/debian-bookworm.tar.gz",
+        stack_vars["inception_stack_portainer_archive_in_tree"],
+    ):
+        ignored = subprocess.run(["git", "-C", str(exported), "check-ignore", "--quiet", path], check=False)
+        assert ignored.returncode == 0, f"{path} is not ignored"
 
 
 def test_a_second_export_adds_no_commit_and_a_changed_setting_adds_one(exported, tmp_path):

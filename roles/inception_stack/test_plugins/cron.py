@@ -114,21 +114,19 @@ def inception_cron_longest_gap(schedule: object) -> int:
     when = parse(schedule)
     minutes, hours = when[0], when[1]
     times = sorted(hour * 60 + minute for hour in hours for minute in minutes)
+    # Within a day the gaps are the same every day it runs.
+    longest = max((later - earlier for earlier, later in itertools.pairwise(times)), default=0)
     first_day = datetime.date(2024, 1, 1)
-    runs: list[int] = []  # minutes since first_day, of every run over the span
-    previous_end = None
-    longest = 0
+    days_run = 0
+    previous_end = None  # minutes since first_day of the last run so far
     for offset in range(4 * 366 + 8):
-        day = first_day + datetime.timedelta(days=offset)
-        if not _runs_on(day, when):
+        if not _runs_on(first_day + datetime.timedelta(days=offset), when):
             continue
-        base = offset * 1440
+        days_run += 1
         if previous_end is not None:
-            longest = max(longest, base + times[0] - previous_end)
-        longest = max([longest] + [later - earlier for earlier, later in itertools.pairwise(times)])
-        previous_end = base + times[-1]
-        runs.append(base)
-    if len(runs) < 2 and len(times) < 2:
+            longest = max(longest, offset * 1440 + times[0] - previous_end)
+        previous_end = offset * 1440 + times[-1]
+    if days_run * len(times) < 2:
         raise CronError("the schedule runs less than twice in four years")
     return longest * 60
 
