@@ -44,8 +44,15 @@ def run_sql_as_root(host, sql: str) -> None:
     assert result.rc == 0, result.stderr
 
 
-def health(host, service: str) -> tuple[int, str]:
-    check = host.run("docker exec %s /usr/local/bin/healthcheck.sh", service)
+def in_container(host, service: str, command: str, *settings: str):
+    """A command in a service's container, with extra environment settings."""
+    env = "".join(f"-e {shlex.quote(setting)} " for setting in settings)
+    return host.run(f"docker exec {env}{service} {command}")
+
+
+def health(host, service: str, *settings: str) -> tuple[int, str]:
+    """The service's healthcheck, run now: its status and what it said."""
+    check = in_container(host, service, "/usr/local/bin/healthcheck.sh", *settings)
     return check.rc, check.stdout.strip()
 
 
@@ -79,28 +86,21 @@ def backup(host, target):
     skip_unless_on(target, "backup")
 
     def run(*settings: str):
-        env = " ".join(f"-e {shlex.quote(setting)}" for setting in settings)
-        return host.run(f"docker exec {env} backup /usr/local/bin/backup")
+        return in_container(host, "backup", "/usr/local/bin/backup", *settings)
 
     return run
-
-
-def backup_health(host, *settings: str) -> tuple[int, str]:
-    env = " ".join(f"-e {shlex.quote(setting)}" for setting in settings)
-    check = host.run(f"docker exec {env} backup /usr/local/bin/healthcheck.sh")
-    return check.rc, check.stdout.strip()
 
 
 def test_backup_health_follows_the_last_run(host, backup):
     made = backup()
     assert made.rc == 0, made.stderr
     assert host.check_output("docker exec backup cat /backups/.last-run").startswith("ok ")
-    assert backup_health(host) == (0, "")
+    assert health(host, "backup") == (0, "")
     host.check_output("docker stop mariadb")
     try:
         failed = backup()
         assert failed.rc == 1
-        rc, said = backup_health(host)
+        rc, said = health(host, "backup")
         assert rc == 1
         assert said.startswith("the last backup failed at ")
         assert said.endswith("mariadb-dump failed")
@@ -108,7 +108,7 @@ def test_backup_health_follows_the_last_run(host, backup):
         host.check_output("docker start mariadb")
         wait_until_healthy(host, ("mariadb",))
     assert backup().rc == 0
-    assert backup_health(host) == (0, "")
+    assert health(host, "backup") == (0, "")
 
 
 def test_backup_health_counts_an_overdue_backup_only_once_one_is_due(host, backup):
@@ -116,21 +116,21 @@ def test_backup_health_counts_an_overdue_backup_only_once_one_is_due(host, backu
     host.check_output("docker exec backup sh -c %s", f"rm -rf {folder} && mkdir -p {folder}")
     try:
         # Up for longer than a 1-second schedule allows, and no backup at all.
-        assert backup_health(host, f"BACKUP_DIR={folder}", "BACKUP_INTERVAL=1") == (
+        assert health(host, "backup", f"BACKUP_DIR={folder}", "BACKUP_INTERVAL=1") == (
             1,
             "no backup yet, though one was due",
         )
         # A fresh install (up for less than one interval): not due yet.
-        assert backup_health(host, f"BACKUP_DIR={folder}", "BACKUP_INTERVAL=100000000") == (0, "")
+        assert health(host, "backup", f"BACKUP_DIR={folder}", "BACKUP_INTERVAL=100000000") == (0, "")
         # The newest backup older than the schedule allows.
         host.check_output("docker exec backup mkdir %s", f"{folder}/20200101T031500Z")
-        assert backup_health(host, f"BACKUP_DIR={folder}", "BACKUP_INTERVAL=1") == (
+        assert health(host, "backup", f"BACKUP_DIR={folder}", "BACKUP_INTERVAL=1") == (
             1,
             "the newest backup (20200101T031500Z) is older than the schedule allows",
         )
         # One made now.
         host.check_output("docker exec backup sh -c %s", f"mkdir {folder}/$(date -u +%Y%m%dT%H%M%SZ)")
-        assert backup_health(host, f"BACKUP_DIR={folder}", "BACKUP_INTERVAL=5") == (0, "")
+        assert health(host, "backup", f"BACKUP_DIR={folder}", "BACKUP_INTERVAL=5") == (0, "")
     finally:
         host.run("docker exec backup rm -rf %s", folder)
 
@@ -203,7 +203,7 @@ def test_two_runs_at_once_one_waits_its_turn_by_stopping(host, backup):
     # Waits until the first run lets go of the lock.
     host.check_output("docker exec backup flock --timeout 120 /run/backup/lock true")
     assert host.check_output("docker exec backup cat /backups/.last-run").startswith("ok ")
-    assert backup_health(host) == (0, "")
+    assert health(host, "backup") == (0, "")
 
 
 # What a site holds that a restore must bring back, written through WordPress.

@@ -56,7 +56,7 @@ def test_the_base_image_came_through_the_registry_standing_in_for_docker_hub(hos
 
 
 def test_the_secrets_are_the_trees_own_not_the_controllers(host, target, secret_values):
-    generated = Path(setting(host, "inception_controller_dir")) / "secrets"
+    generated = Path(target.controller_dir) / "secrets"
     controller = (
         {path.read_text().split()[0] for path in generated.glob("*")} if generated.is_dir() else set()
     )

@@ -36,22 +36,26 @@ def key_lines(pem: str) -> list[str]:
     return [line for line in pem.splitlines() if line and not line.startswith("-----")]
 
 
+def _found_anywhere(repo: Path, *pattern: str) -> list[str]:
+    """git grep's places for the pattern: in every commit, then in the working
+    tree (files not committed yet included, ignored ones left out)."""
+    found = _matches(_git(repo, "grep", "-l", *pattern, *revisions(repo)))
+    found += _matches(_git(repo, "grep", "-l", "--untracked", *pattern))
+    return [place for place in found if place]
+
+
 def values_in_history(repo: Path, values: list[str]) -> list[str]:
-    """Where any of the values appears: in any commit, or in the working tree
-    (files not committed yet included, ignored ones left out). Empty: nowhere."""
+    """Where any of the values appears, in any commit or in the working tree.
+    Empty: nowhere."""
     values = [value for value in values if value]
     if not values:
         raise ValueError("no value to look for: that search would prove nothing")
     with tempfile.NamedTemporaryFile("w", suffix=".patterns") as patterns:
         patterns.write("\n".join(values) + "\n")
         patterns.flush()
-        found = _matches(_git(repo, "grep", "-l", "-F", "-f", patterns.name, *revisions(repo)))
-        found += _matches(_git(repo, "grep", "-l", "--untracked", "-F", "-f", patterns.name))
-    return [place for place in found if place]
+        return _found_anywhere(repo, "-F", "-f", patterns.name)
 
 
 def private_keys_in_history(repo: Path) -> list[str]:
     """Where a PEM private key appears, in any commit or in the working tree."""
-    found = _matches(_git(repo, "grep", "-l", "-E", "-e", PRIVATE_KEY, *revisions(repo)))
-    found += _matches(_git(repo, "grep", "-l", "--untracked", "-E", "-e", PRIVATE_KEY))
-    return [place for place in found if place]
+    return _found_anywhere(repo, "-E", "-e", PRIVATE_KEY)

@@ -135,14 +135,6 @@ def _matches(path: str, mode: int, uid: int, gid: int, kind) -> bool:
     return kind(info.st_mode) and stat.S_IMODE(info.st_mode) == mode and owned
 
 
-def _same_content(path: str, content: bytes) -> bool:
-    try:
-        with open(path, "rb") as current:
-            return current.read() == content
-    except FileNotFoundError:
-        return False
-
-
 def _write(path: str, content: bytes, mode: int, uid: int, gid: int) -> None:
     folder, name = os.path.split(path)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
@@ -194,8 +186,10 @@ def _write_files(module: AnsibleModule, root: str, files: list, uid: int, gid: i
     done: dict[str, list] = {"written": [], "kept": [], "modes_set": [], "rotated": []}
     for path, content, mode in files:
         full = os.path.join(root, path)
-        existing = _current(full) if keep and not os.path.islink(full) else None
-        if existing is not None and existing != content and record.get(path) != _sha256(existing):
+        # Read once; a symbolic link counts as no file (it is replaced).
+        existing = None if os.path.islink(full) else _current(full)
+        differs = existing is not None and existing != content
+        if keep and differs and record.get(path) != _sha256(existing):
             # Someone else's (the tree's make, a person): kept as it is.
             done["kept"].append(path)
             if not _matches(full, mode, uid, gid, stat.S_ISREG):
@@ -205,13 +199,9 @@ def _write_files(module: AnsibleModule, root: str, files: list, uid: int, gid: i
                     os.chmod(full, mode)
             continue
         new_record[path] = _sha256(content)
-        if (
-            _matches(full, mode, uid, gid, stat.S_ISREG)
-            and existing in (None, content)
-            and _same_content(full, content)
-        ):
+        if existing == content and _matches(full, mode, uid, gid, stat.S_ISREG):
             continue
-        done["rotated" if existing is not None and existing != content else "written"].append(path)
+        done["rotated" if keep and differs else "written"].append(path)
         if not module.check_mode:
             _write(full, content, mode, uid, gid)
     if record_path is not None and new_record != record:

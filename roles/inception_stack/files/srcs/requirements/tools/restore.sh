@@ -67,12 +67,12 @@ if grep -qx redis <<< "$running"; then
   say "emptied Redis"
 fi
 say "starting ${writers[*]} (php-fpm starts with an empty APCu)"
-$COMPOSE up --detach --wait > /dev/null
+$COMPOSE up --detach > /dev/null
 # NGINX looked its upstreams up when it started; containers started again
 # together may have each other's former addresses.
 if grep -qx nginx <<< "$running"; then
   $COMPOSE restart nginx > /dev/null
-  $COMPOSE up --detach --wait > /dev/null
   say "restarted nginx, which finds them at their new addresses"
 fi
+$COMPOSE up --detach --wait > /dev/null
 say "done: the site is as it was at $(basename "$backup")"
