@@ -8,6 +8,7 @@ switched off is not running at all.
 from __future__ import annotations
 
 import ftplib
+import html
 import io
 import json
 import re
@@ -24,6 +25,7 @@ from tests.support.site import (
     https_get,
     https_request,
     install_on_target,
+    mariadb_query,
     response_cookies,
     skip_unless_on,
 )
@@ -96,7 +98,8 @@ def test_static_website_is_served_without_php(host, target):
     assert page.status == 200
     assert page.getheader("Content-Type").replace(" ", "") == "text/html;charset=utf-8"
     body = page.body.decode()
-    assert f"<title>{target.site_title}: how this site runs</title>" in body
+    [title] = re.findall(r"<title>(.*)</title>", body)
+    assert html.unescape(title) == f"{target.site_title}: how this site runs"
     assert f"<strong>{target.login}</strong>" in body
     assert page.getheader("Strict-Transport-Security")
     stylesheet = https_get(target, "/site/style.css")
@@ -107,7 +110,9 @@ def test_static_website_is_served_without_php(host, target):
     assert https_get(target, "/site").status == 301
 
 
-def adminer_login(target, username: str, password: str) -> tuple[int, str, dict[str, str]]:
+def adminer_login(
+    target, username: str, password: str, server: str = "mariadb"
+) -> tuple[int, str, dict[str, str]]:
     """Log into Adminer as a person does: open the form, post it, follow the redirect."""
     cookies: dict[str, str] = {}
 
@@ -123,7 +128,7 @@ def adminer_login(target, username: str, password: str) -> tuple[int, str, dict[
     remember(form)
     fields = {
         "auth[driver]": "server",
-        "auth[server]": "mariadb",
+        "auth[server]": server,
         "auth[username]": username,
         "auth[password]": password,
         "auth[db]": "wordpress",
@@ -162,6 +167,18 @@ def test_adminer_cannot_reach_root_nor_be_served_from_the_cache(target, secret_v
     assert https_get(target, "/adminer/").getheader("X-Cache-Status") is None
 
 
+@pytest.mark.parametrize("server", ["redis:6379", "wordpress:9000", "192.0.2.1:3306", "mariadb:3307"])
+def test_adminer_connects_to_the_stacks_database_only(target, secret_values, server):
+    """Its server is pinned: any other name or port is refused, and the
+    form offers no other."""
+    require(target, "adminer")
+    _, body, _ = adminer_login(target, "wordpress", secret_values["db_password"], server)
+    assert "wp_posts" not in body
+    assert "Only the stack" in body
+    form = https_get(target, "/adminer/").body.decode()
+    assert "name='auth[server]' value='mariadb' readonly" in form
+
+
 def redis_cli(host, *command: str) -> str:
     """redis-cli inside its container, with the password from the secret (never on a command line)."""
     script = 'REDISCLI_AUTH=$(cat /run/secrets/redis_password) exec redis-cli "$@"'
@@ -189,7 +206,7 @@ def test_wordpress_keeps_its_objects_in_redis(host, target):
         "docker exec -u www-data wordpress php -r %s",
         'require "/var/www/html/wp-load.php"; echo get_option("blogname");',
     )
-    assert title == target.site_title
+    assert html.unescape(title) == target.site_title
     assert redis_stat(host, "keyspace_hits") > hits
 
 
@@ -314,7 +331,10 @@ def test_backup_saves_the_database_and_the_files(host, target):
     try:
         dump = host.check_output("zcat %s/database.sql.gz", folder)
         assert "CREATE TABLE `wp_posts`" in dump
-        assert f"'blogname','{target.site_title}'" in dump
+        # The title as WordPress keeps it, as mysqldump writes a string.
+        [[stored]] = mariadb_query(host, "SELECT option_value FROM wp_options WHERE option_name = 'blogname'")
+        literal = stored.replace("\\", "\\\\").replace("'", "\\'").replace('"', '\\"')
+        assert f"'blogname','{literal}'" in dump
         files = host.check_output("tar -tzf %s/wordpress-files.tar.gz", folder).split()
         assert "./wp-includes/version.php" in files
         assert "./wp-salts.php" in files  # www-data's private file too

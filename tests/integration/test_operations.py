@@ -10,6 +10,7 @@ while it was read, a run killed half-way, two runs at once.
 
 from __future__ import annotations
 
+import base64
 import json
 import shlex
 import string
@@ -20,6 +21,7 @@ import pytest
 
 from tests.support.site import (
     https_get,
+    mariadb_query,
     run_site_playbook,
     skip_unless_on,
     wait_until_healthy,
@@ -244,6 +246,7 @@ UPLOAD = "wp-content/uploads/restore-check.txt"
 def backed_up(host, target, backup):
     """A post with a comment, an upload and a title of its own, then a backup."""
     post = write_post(host, "Kept by the backup", "Restore me.", "A comment worth keeping")
+    [[title]] = mariadb_query(host, "SELECT option_value FROM wp_options WHERE option_name = 'blogname'")
     wordpress_php(host, "update_option('blogname', 'Title at backup time');")
     host.check_output(
         "docker exec -u www-data wordpress sh -c %s",
@@ -254,7 +257,9 @@ def backed_up(host, target, backup):
     state = site_state(host)
     yield newest_backup(host, target), state
     # Whatever happened, the site's title is the inventory's again.
-    wordpress_php(host, f"update_option('blogname', {json.dumps(target.site_title)});")
+    # As it was stored (base64: no quoting of what it holds).
+    stored = base64.b64encode(title.encode()).decode()
+    wordpress_php(host, f"update_option('blogname', base64_decode('{stored}'));")
     wordpress_php(host, f"wp_delete_post({post}, true);")
     host.run("rm -f %s", f"{target.data}/wordpress/{UPLOAD}")
 

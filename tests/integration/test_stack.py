@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
 import pytest
 
 from tests.support.project import SERVICES
-from tests.support.site import mariadb_query
+from tests.support.site import mariadb_query, site_name, wordpress_login
 
 DAEMONS = {"mariadb": "mariadbd", "wordpress": "php-fpm8.2", "nginx": "nginx"}
 
@@ -139,9 +140,24 @@ def test_wordpress_has_two_users_and_one_administrator(host, target):
 
 @pytest.mark.evaluation("4")
 def test_site_title_is_the_inventory_one(host, target):
-    assert mariadb_query(host, "SELECT option_value FROM wp_options WHERE option_name = 'blogname'") == [
-        [target.site_title]
-    ]
+    """Intact whatever it holds (the container target's has quotes, $, a
+    backslash, tags): WordPress keeps it HTML-escaped."""
+    [[stored]] = mariadb_query(host, "SELECT option_value FROM wp_options WHERE option_name = 'blogname'")
+    assert html.unescape(stored) == target.site_title
+    assert site_name(target) == target.site_title
+
+
+@pytest.mark.evaluation("8")
+def test_the_users_addresses_are_the_inventory_ones(host, target):
+    rows = mariadb_query(host, "SELECT user_login, user_email FROM wp_users")
+    assert dict(rows) == {target.admin_user: target.admin_email, target.user: target.user_email}
+
+
+@pytest.mark.evaluation("8")
+def test_both_users_log_in_with_the_passwords_the_tree_holds(target, secret_values):
+    """The administrator's and the second user's, whatever characters they hold."""
+    wordpress_login(target, target.admin_user, secret_values["wp_admin_password"])
+    wordpress_login(target, target.user, secret_values["wp_user_password"])
 
 
 @pytest.mark.evaluation("8")

@@ -153,3 +153,48 @@ def run_site(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[st
     return subprocess.run(
         command, check=False, capture_output=True, text=True, env=env, cwd=PROJECT, timeout=120
     )
+
+
+def preflight_verdicts(tmp_path: Path, cases: dict[str, dict]) -> dict[str, list[str]]:
+    """Pre-flight's refusals for many inventories at once: each case is a host
+    of one inventory, with its settings as host variables over the real
+    group_vars. site.yml runs once (its pre-flight reports every host before
+    it stops); for each case, the messages it was refused with ([] when it
+    passed pre-flight)."""
+    inventory = tmp_path / "inventory"
+    inventory.mkdir()
+    (inventory / "group_vars").symlink_to(PROJECT / "inventory" / "group_vars")
+    hosts = {
+        name: {"ansible_connection": "community.docker.docker", "target_https_forwarded_port": 1, **settings}
+        for name, settings in cases.items()
+    }
+    # JSON is YAML: every value keeps its type and its characters.
+    (inventory / "hosts.yml").write_text(json.dumps({"all": {"hosts": hosts}}))
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+    }
+    command = [
+        str(Path(sys.executable).with_name("ansible-playbook")),
+        str(PROJECT / "site.yml"),
+        "-i",
+        str(inventory),
+        "-e",
+        f"inception_controller_dir={tmp_path / 'controller'}",
+    ]
+    result = subprocess.run(
+        command, check=False, capture_output=True, text=True, env=env, cwd=PROJECT, timeout=300
+    )
+    # The report, then profile_tasks's lines (ansible.cfg enables it).
+    report, _ = json.JSONDecoder().raw_decode(result.stdout[result.stdout.index("{") :])
+    verdicts: dict[str, list[str]] = {name: [] for name in cases}
+    for play in report["plays"]:
+        if not play["play"]["name"].startswith("Pre-flight"):
+            continue
+        for task in play["tasks"]:
+            for name, outcome in task["hosts"].items():
+                for item in outcome.get("results", [outcome]):
+                    if item.get("failed"):
+                        verdicts[name].append(" ".join(str(item.get("msg", "")).split()))
+    return verdicts

@@ -5,6 +5,7 @@ inside, health."""
 
 from __future__ import annotations
 
+import html
 import http.client
 import json
 import os
@@ -33,6 +34,7 @@ _SETTINGS_TEMPLATE = (
     "{{ {'login': inception_login, 'domain': inception_domain,"
     " 'site_title': inception_site_title, 'admin_user': inception_admin_user,"
     " 'user': inception_user, 'image_tag': inception_image_tag,"
+    " 'admin_email': inception_admin_email, 'user_email': inception_user_email,"
     " 'https_port': target_https_forwarded_port | int,"
     " 'bonus': inception_bonus_on,"
     " 'ftp_user': inception_ftp_user, 'ftp_passive_ports': inception_ftp_passive_ports | map('int') | list,"
@@ -56,6 +58,8 @@ class Target:
     controller_dir: str
     bonus: tuple[str, ...] = ()
     ftp_user: str = ""
+    admin_email: str = ""
+    user_email: str = ""
     ftp_passive_ports: tuple[int, int] = (0, 0)
     ftp_port: int = 0  # where the target's 21 is published here; 0: not published
     # Where the tree is when it is not where the playbook puts it (a clone).
@@ -104,8 +108,10 @@ def install_on_target(host, *packages: str) -> None:
 
 
 def mariadb_query(host, sql: str) -> list[list[str]]:
-    """Run SQL as MariaDB's root, through the server's socket inside its container."""
-    out = host.check_output("docker exec mariadb mariadb --batch --skip-column-names wordpress -e %s", sql)
+    """Run SQL as MariaDB's root, through the server's socket inside its
+    container; each value as stored (--raw: no escaping of \\ and tabs)."""
+    command = "docker exec mariadb mariadb --batch --raw --skip-column-names wordpress -e %s"
+    out = host.check_output(command, sql)
     return [row.split("\t") for row in out.splitlines() if row]
 
 
@@ -145,6 +151,14 @@ def response_cookies(response) -> dict[str, str]:
 
 def https_get(target, path: str = "/", headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
     return https_request(target, "GET", path, headers)
+
+
+def site_name(target) -> str:
+    """The site's title as WordPress's REST API gives it (HTML-escaped, as
+    WordPress keeps it), unescaped: what a reader sees."""
+    response = https_get(target, "/wp-json/")
+    assert response.status == 200, response.status
+    return html.unescape(json.loads(response.body)["name"])
 
 
 def wordpress_login(target, user: str, password: str) -> dict[str, str]:

@@ -47,8 +47,10 @@ $user = setting('WP_USER');
 
 if (!is_blog_installed()) {
     fwrite(STDERR, "wp-install: installing the site for https://$domain\n");
+    // WordPress keeps the title HTML-escaped, after stripping the tags it
+    // does not allow: escaped first, every character stays as written.
     $result = wp_install(
-        setting('WP_TITLE'),
+        esc_html(setting('WP_TITLE')),
         $admin,
         setting('WP_ADMIN_EMAIL'),
         true,
@@ -66,7 +68,9 @@ if (!username_exists($user)) {
     fail_on_error(wp_insert_user([
         'user_login' => $user,
         'user_email' => setting('WP_USER_EMAIL'),
-        'user_pass' => setting('WP_USER_PASSWORD'),
+        // Slashed as WordPress's login form hands it over, like the
+        // administrator's above: else a quote or a backslash never matches.
+        'user_pass' => wp_slash(setting('WP_USER_PASSWORD')),
         'role' => 'author',
     ]), "creating the user $user");
 }

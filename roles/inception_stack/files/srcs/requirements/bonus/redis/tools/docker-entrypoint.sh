@@ -3,8 +3,8 @@
 # Ansible managed
 #
 # Hand Redis its password, then run it as the redis account in the
-# foreground. The Docker secret is root's; the password goes into an ACL file
-# in memory (a tmpfs) that only redis reads, never onto a command line. Any
+# foreground. The Docker secret is root's; the password's digest goes into an ACL
+# file in memory (a tmpfs) that only redis reads, never onto a command line. Any
 # other command (`docker compose run redis bash`) runs as it is, with no set-up.
 set -euo pipefail
 
@@ -20,10 +20,14 @@ ENTRYPOINT_NAME=redis
 password=$(read_secret redis_password)
 [[ "$password" =~ ^[^[:space:]]{12,}$ ]] || die "the password must be 12 or more characters with no white space"
 
+# The ACL file holds the password's SHA-256, not the password: Redis splits
+# an ACL line as its own command line does, so a quote or a backslash in a
+# clear-text password would break the line. printf is bash's own: no argv.
 # Written as root first, then given to redis: root needs no DAC_OVERRIDE.
 install -d -m 0700 /run/redis
-( umask 077; printf 'user default on >%s ~* &* +@all\n' "$password" > /run/redis/users.acl )
+digest=$(printf '%s' "$password" | sha256sum)
+( umask 077; printf 'user default on #%s ~* &* +@all\n' "${digest%% *}" > /run/redis/users.acl )
 chown -R redis:redis /run/redis
-unset password
+unset password digest
 
 exec setpriv --reuid=redis --regid=redis --init-groups "$@"

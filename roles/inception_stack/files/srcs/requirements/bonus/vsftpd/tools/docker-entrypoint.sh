@@ -22,7 +22,10 @@ require_secret ftp_password
 
 install -d -m 0755 /run/vsftpd /run/vsftpd/empty
 rm -f /run/vsftpd/users.db
-( umask 077; printf '%s\n%s\n' "$FTP_USER" "$(read_secret ftp_password)" \
+# db_load -T reads a backslash as an escape: each one is doubled to stay itself.
+password=$(read_secret ftp_password)
+( umask 077; printf '%s\n%s\n' "$FTP_USER" "${password//\\/\\\\}" \
     | db_load -T -t hash /run/vsftpd/users.db )
+unset password
 
 exec "$@"
