@@ -144,7 +144,7 @@ def secret_values(host, target) -> dict[str, str]:
     for line in host.file(f"{target.tree}/secrets/credentials.txt").content_string.splitlines():
         key, _, value = line.partition("=")
         secrets[key] = value
-    for name in ("redis_password", "ftp_password"):  # the bonus services', when on
+    for name in ("redis_password", "ftp_password", "adminer_password"):  # the bonus services', when on
         secret = host.file(f"{target.tree}/secrets/{name}.txt")
         if secret.exists:
             secrets[name] = secret.content_string.strip()

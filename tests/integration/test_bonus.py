@@ -7,6 +7,7 @@ switched off is not running at all.
 
 from __future__ import annotations
 
+import base64
 import ftplib
 import html
 import io
@@ -110,19 +111,32 @@ def test_static_website_is_served_without_php(host, target):
     assert https_get(target, "/site").status == 301
 
 
+def basic_auth(user: str, password: str) -> dict[str, str]:
+    """The header a browser sends once it has asked for a site's password."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+@pytest.fixture
+def adminer_gate(target, secret_values) -> dict[str, str]:
+    """The password NGINX asks for in front of Adminer (the user is the login)."""
+    require(target, "adminer")
+    return basic_auth(target.login, secret_values["adminer_password"])
+
+
 def adminer_login(
-    target, username: str, password: str, server: str = "mariadb"
+    target, gate: dict[str, str], username: str, password: str, server: str = "mariadb"
 ) -> tuple[int, str, dict[str, str]]:
-    """Log into Adminer as a person does: open the form, post it, follow the redirect."""
+    """Log into Adminer as a person does: past NGINX's password, open the
+    form, post it, follow the redirect."""
     cookies: dict[str, str] = {}
 
     def remember(response) -> None:
         cookies.update(response_cookies(response))
 
     def cookie_header() -> dict[str, str]:
-        return {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()), **gate}
 
-    form = https_get(target, "/adminer/")
+    form = https_get(target, "/adminer/", gate)
     assert form.status == 200
     assert b'name="auth[username]"' in form.body
     remember(form)
@@ -149,34 +163,46 @@ def adminer_login(
     return landing.status, landing.body.decode(errors="replace"), cookies
 
 
-def test_adminer_logs_into_the_wordpress_database(target, secret_values):
+def test_adminer_logs_into_the_wordpress_database(target, secret_values, adminer_gate):
     require(target, "adminer")
-    status, body, _ = adminer_login(target, "wordpress", secret_values["db_password"])
+    status, body, _ = adminer_login(target, adminer_gate, "wordpress", secret_values["db_password"])
     assert status == 200
     # The database's tables, as Adminer lists them after the login.
     assert "wp_posts" in body
     assert "wp_users" in body
 
 
-def test_adminer_cannot_reach_root_nor_be_served_from_the_cache(target, secret_values):
+def test_adminer_cannot_reach_root_nor_be_served_from_the_cache(target, secret_values, adminer_gate):
     require(target, "adminer")
     # root has no network account, so its real password is refused here too.
-    status, body, _ = adminer_login(target, "root", secret_values["db_root_password"])
+    status, body, _ = adminer_login(target, adminer_gate, "root", secret_values["db_root_password"])
     assert "wp_posts" not in body
     assert "Access denied" in body or status != 200
-    assert https_get(target, "/adminer/").getheader("X-Cache-Status") is None
+    assert https_get(target, "/adminer/", adminer_gate).getheader("X-Cache-Status") is None
 
 
 @pytest.mark.parametrize("server", ["redis:6379", "wordpress:9000", "192.0.2.1:3306", "mariadb:3307"])
-def test_adminer_connects_to_the_stacks_database_only(target, secret_values, server):
+def test_adminer_connects_to_the_stacks_database_only(target, secret_values, adminer_gate, server):
     """Its server is pinned: any other name or port is refused, and the
     form offers no other."""
     require(target, "adminer")
-    _, body, _ = adminer_login(target, "wordpress", secret_values["db_password"], server)
+    _, body, _ = adminer_login(target, adminer_gate, "wordpress", secret_values["db_password"], server)
     assert "wp_posts" not in body
     assert "Only the stack" in body
-    form = https_get(target, "/adminer/").body.decode()
+    form = https_get(target, "/adminer/", adminer_gate).body.decode()
     assert "name='auth[server]' value='mariadb' readonly" in form
+
+
+@pytest.mark.parametrize("path", ["/adminer/", "/adminer/?server=mariadb&username=wordpress&db=wordpress"])
+def test_adminer_asks_for_its_own_password_first(target, secret_values, adminer_gate, path):
+    nothing = https_get(target, path)
+    assert nothing.status == 401
+    assert nothing.getheader("WWW-Authenticate") == 'Basic realm="Adminer"'
+    assert b"auth[username]" not in nothing.body
+    wrong = https_get(target, path, basic_auth(target.login, secret_values["db_password"]))
+    assert wrong.status == 401
+    # Past NGINX with its password: Adminer itself answers (its own login form).
+    assert b"auth[username]" in https_get(target, path, adminer_gate).body
 
 
 def redis_cli(host, *command: str) -> str:

@@ -11,8 +11,10 @@ while it was read, a run killed half-way, two runs at once.
 from __future__ import annotations
 
 import base64
+import ftplib
 import json
 import shlex
+import ssl
 import string
 import time
 import uuid
@@ -20,6 +22,7 @@ import uuid
 import pytest
 
 from tests.support.site import (
+    LOOPBACK,
     https_get,
     mariadb_query,
     run_site_playbook,
@@ -383,6 +386,27 @@ def redis_accepts(host, password: str) -> bool:
     )
 
 
+def adminer_accepts(target, password: str) -> bool:
+    """NGINX's basic authentication in front of Adminer (the user is the login)."""
+    token = base64.b64encode(f"{target.login}:{password}".encode()).decode()
+    return https_get(target, "/adminer/", {"Authorization": f"Basic {token}"}).status != 401
+
+
+def ftp_accepts(target, password: str) -> bool:
+    """An FTPS login from this machine through the forwarded port, TLS checked."""
+    client = ftplib.FTP_TLS(context=ssl.create_default_context(cafile=str(target.ca_path)), timeout=30)
+    client.connect(LOOPBACK, target.ftp_port)
+    client.host = target.domain
+    try:
+        client.auth()
+        client.login(target.ftp_user, password)
+    except ftplib.error_perm:
+        return False
+    finally:
+        client.close()
+    return True
+
+
 def wordpress_accepts(target, user: str, password: str) -> bool:
     try:
         wordpress_login(target, user, password)
@@ -393,13 +417,14 @@ def wordpress_accepts(target, user: str, password: str) -> bool:
 
 def test_a_password_changed_in_the_inventory_takes_effect_on_the_next_run(host, target, secret_values):
     old = dict(secret_values)
-    # Characters a shell, SQL or PHP would read as their own, in every password.
-    token = uuid.uuid4().hex[:8]
+    # Characters a shell, SQL, PHP, Redis's ACL file or db_load would read as
+    # their own, in every password.
+    token = uuid.uuid4().hex[:8] + "#%;$x'\"\\`"
     new = {
-        "db_password": f"Db#{token}%;$x",
-        "db_root_password": f"Root#{token}%;$x",
-        "wp_admin_password": f"Admin#{token}%;$x",
-        "wp_user_password": f"User#{token}%;$x",
+        "db_password": f"Db{token}",
+        "db_root_password": f"Root{token}",
+        "wp_admin_password": f"Admin{token}",
+        "wp_user_password": f"User{token}",
     }
     inventory = {
         "inception_db_password": new["db_password"],
@@ -408,7 +433,12 @@ def test_a_password_changed_in_the_inventory_takes_effect_on_the_next_run(host, 
         "inception_user_password": new["wp_user_password"],
     }
     if "redis" in target.services:
-        new["redis_password"] = inventory["inception_redis_password"] = f"Redis#{token}%;$x"
+        new["redis_password"] = inventory["inception_redis_password"] = f"Redis{token}"
+    ftp = "vsftpd" in target.services and target.ftp_port
+    if "adminer" in target.services:
+        new["adminer_password"] = inventory["inception_adminer_password"] = f"Adminer{token}"
+    if ftp:
+        new["ftp_password"] = inventory["inception_ftp_password"] = f"Ftp{token}"
     run_site_playbook(host, json.dumps(inventory))
     try:
         wait_until_healthy(host, target.services)
@@ -424,6 +454,12 @@ def test_a_password_changed_in_the_inventory_takes_effect_on_the_next_run(host, 
         if "redis" in target.services:
             assert redis_accepts(host, new["redis_password"])
             assert not redis_accepts(host, old["redis_password"])
+        if "adminer" in target.services:
+            assert adminer_accepts(target, new["adminer_password"])
+            assert not adminer_accepts(target, old["adminer_password"])
+        if ftp:
+            assert ftp_accepts(target, new["ftp_password"])
+            assert not ftp_accepts(target, old["ftp_password"])
         # credentials.txt holds the passwords that work.
         credentials = host.file(f"{target.tree}/secrets/credentials.txt").content_string
         assert credentials == (

@@ -242,7 +242,7 @@ def test_only_www_data_reads_the_database_password_copy(host, secret_values):
 HARDENING = {
     "mariadb": ({"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"}, 384, 1, 200),
     "wordpress": ({"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"}, 512, 2, 200),
-    "nginx": ({"CHOWN", "NET_BIND_SERVICE", "SETGID", "SETUID"}, 128, 1, 100),
+    "nginx": ({"CHOWN", "NET_BIND_SERVICE", "SETGID", "SETUID"}, 160, 1, 100),
 }
 
 

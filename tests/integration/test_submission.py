@@ -45,7 +45,7 @@ def secrets_state(host, target) -> str:
 
 def test_secrets_are_owner_only_files_with_the_subjects_names(host, target):
     expected = {"db_password.txt", "db_root_password.txt", "credentials.txt"}
-    expected |= {f"{name}_password.txt" for name in ("redis", "portainer") if name in target.bonus}
+    expected |= {f"{name}_password.txt" for name in ("redis", "portainer", "adminer") if name in target.bonus}
     expected |= {"ftp_password.txt"} if "vsftpd" in target.bonus else set()
     listing = host.check_output("cd %s/secrets && stat -c '%%n %%a' * tls", target.tree).splitlines()
     found = dict(line.split() for line in listing)

@@ -39,6 +39,7 @@ _SETTINGS_TEMPLATE = (
     " 'bonus': inception_bonus_on,"
     " 'ftp_user': inception_ftp_user, 'ftp_passive_ports': inception_ftp_passive_ports | map('int') | list,"
     " 'ftp_port': target_ftp_forwarded_port | default(0) | int,"
+    " 'php_fpm_port': inception_php_fpm_port | int,"
     " 'controller_dir': inception_controller_dir,"
     " 'tree_dir': target_tree | default('')} | to_json }}"
 )
@@ -62,6 +63,7 @@ class Target:
     user_email: str = ""
     ftp_passive_ports: tuple[int, int] = (0, 0)
     ftp_port: int = 0  # where the target's 21 is published here; 0: not published
+    php_fpm_port: int = 9000
     # Where the tree is when it is not where the playbook puts it (a clone).
     tree_dir: str = ""
 

@@ -229,7 +229,7 @@ def test_the_container_target_runs_with_hostile_values():
     settings = load_yaml(PROJECT / "molecule" / "default" / "host_vars" / "inception-molecule.yml")
     assert set("'\"\\$%;#`") <= set(settings["molecule_password_tail"])
     passwords = [name for name in settings if name.startswith("inception_") and name.endswith("_password")]
-    assert len(passwords) == 6
+    assert len(passwords) == 7
     assert all("molecule_password_tail" in settings[name] for name in passwords)
     assert set("\"'$\\<>;#{}") <= set(settings["inception_site_title"])
     assert set("'$+") <= set(settings["inception_user_email"])

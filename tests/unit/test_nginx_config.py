@@ -6,6 +6,7 @@ names given with --add-host, since there is no stack network here."""
 from __future__ import annotations
 
 import datetime
+import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -61,7 +62,16 @@ def rendered_folder(folder: Path, **overrides) -> Path:
             relative = source.relative_to(source_root / NGINX)
             target = folder / (relative.with_suffix("") if templated else relative)
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(render(STACK, source, **overrides) if templated else source.read_text())
+            if templated:
+                target.write_text(render(STACK, source, **overrides))
+            else:
+                shutil.copy(source, target)  # with its mode: the entrypoint is executable
+    # The role's shared files, which its plan puts beside every entrypoint.
+    for source in (STACK / "shared").rglob("*"):
+        if source.is_file():
+            target = folder / source.relative_to(STACK / "shared")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
     return folder
 
 

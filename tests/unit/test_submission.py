@@ -26,6 +26,7 @@ SECRET_FILES = {
     "credentials.txt",
     "redis_password.txt",
     "ftp_password.txt",
+    "adminer_password.txt",
 }
 
 

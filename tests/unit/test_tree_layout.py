@@ -129,7 +129,7 @@ def test_the_shared_secrets_library_sits_beside_every_entrypoint_only():
         if e["path"].endswith("/tools/docker-entrypoint.sh")
     }
     assert set(copies) == entrypoints
-    assert {e["service"] for e in copies.values()} == {"mariadb", "wordpress", "redis", "vsftpd"}
+    assert {e["service"] for e in copies.values()} == {"mariadb", "wordpress", "nginx", "redis", "vsftpd"}
     assert all(e["src"] == str(STACK / "shared" / "tools" / "secrets.sh") for e in copies.values())
     assert all(e["mode"] == "0644" for e in copies.values())  # sourced, never run
     # A bonus service switched off gets no copy.

@@ -17,7 +17,18 @@
 // Without Redis, php's command line has no shared cache at all (it has no
 // APCu): what a command-line script changes reaches the site when the
 // entries it touched expire (at most INCEPTION_OBJECT_CACHE_MAX_TTL seconds).
-// If Redis cannot be reached, the site keeps working on levels 1 and 2.
+//
+// When Redis fails (down, or hung: SIGSTOP, a full network), the site keeps
+// working on levels 1 and 2 and the database, as the maintained Redis drop-ins
+// do:
+// - every call to Redis gives up after INCEPTION_REDIS_TIMEOUT seconds, and
+//   a failure is remembered in APCu for INCEPTION_REDIS_BACKOFF seconds, so
+//   the other workers and the next requests do not wait for it too;
+// - a write or a delete that did not reach Redis leaves Redis holding a value
+//   that is no longer true (a deleted session, an old password hash): it is
+//   remembered in APCu, and the first process that reaches Redis again
+//   empties it before using it. (php's command line has no APCu: a write it
+//   could not send expires with its entry, INCEPTION_OBJECT_CACHE_MAX_TTL.)
 
 defined('ABSPATH') || exit;
 
@@ -25,6 +36,13 @@ defined('ABSPATH') || exit;
 const INCEPTION_OBJECT_CACHE_MAX_TTL = 300;
 // APCu's copy when Redis holds the truth.
 const INCEPTION_L1_TTL = 10;
+// Connecting to Redis, and waiting for each answer: a page waits at most this.
+const INCEPTION_REDIS_TIMEOUT = 0.5;
+// How long every worker leaves Redis alone after a failure.
+const INCEPTION_REDIS_BACKOFF = 10;
+// APCu's marks: Redis failed lately; Redis missed a write.
+const INCEPTION_REDIS_DOWN = 'inception:redis-down';
+const INCEPTION_REDIS_STALE = 'inception:redis-stale';
 
 final class Inception_Object_Cache
 {
@@ -34,8 +52,10 @@ final class Inception_Object_Cache
     private array $global_groups = [];
     /** @var array<string, true> groups never stored in APCu */
     private array $local_groups = [];
-    private string $blog_prefix = '';
+    private string $blog_prefix = 's';
     private bool $shared;
+    /** Redis is configured: what is written must reach it, or be marked. */
+    private bool $redis_wanted = false;
     private ?Redis $redis = null;
     private int $l1_ttl = INCEPTION_OBJECT_CACHE_MAX_TTL;
     public int $cache_hits = 0;
@@ -44,47 +64,110 @@ final class Inception_Object_Cache
     public function __construct()
     {
         $this->shared = function_exists('apcu_enabled') && apcu_enabled();
-        $this->blog_prefix = is_multisite() ? get_current_blog_id() . ':' : '';
+        $this->blog_prefix = is_multisite() ? 's' . get_current_blog_id() : 's';
         $host = getenv('INCEPTION_REDIS_HOST');
         if ($host !== false && $host !== '') {
+            $this->redis_wanted = true;
             $this->l1_ttl = INCEPTION_L1_TTL;
-            $this->redis = self::connect($host);
+            if (!($this->shared && apcu_exists(INCEPTION_REDIS_DOWN))) {
+                $this->redis = $this->connect($host);
+            }
         }
     }
 
-    private static function connect(string $host): ?Redis
+    private function connect(string $host): ?Redis
     {
+        $redis = new Redis();
         try {
             $password = is_readable('/run/inception/redis_password')
-                ? rtrim((string) file_get_contents('/run/inception/redis_password')) : '';
-            $redis = new Redis();
+                ? rtrim((string) file_get_contents('/run/inception/redis_password'), "\n") : '';
             // One connection per php-fpm worker, kept between requests.
-            if (!$redis->pconnect($host, 6379, 1.0, 'inception') || !$redis->auth($password)) {
-                throw new RuntimeException('connection or password refused');
+            if (!$redis->pconnect($host, 6379, INCEPTION_REDIS_TIMEOUT, 'inception')) {
+                throw new RuntimeException('no connection');
+            }
+            $redis->setOption(Redis::OPT_READ_TIMEOUT, INCEPTION_REDIS_TIMEOUT);
+            if (!$redis->auth($password)) {
+                throw new RuntimeException('password refused');
+            }
+            // A write missed while Redis was out of reach: what it holds may
+            // be stale, so it is emptied before anything is read from it.
+            if ($this->shared && apcu_exists(INCEPTION_REDIS_STALE)) {
+                $redis->flushDb();
+                apcu_delete(INCEPTION_REDIS_STALE);
+                error_log('object-cache: Redis is back; emptied it, since a write had missed it');
             }
             return $redis;
         } catch (Throwable $error) {
-            error_log('object-cache: Redis at ' . $host . ' unreachable, using APCu alone: ' . $error->getMessage());
+            $this->redis = $redis;
+            $this->failed('unreachable', $error);
             return null;
         }
     }
 
-    private function redis_call(callable $call): mixed
+    // Redis failed: every worker leaves it alone for a while. The kept
+    // connection is closed: a hung server's late answer to the question that
+    // timed out must never be read as the answer to the next one.
+    private function failed(string $what, Throwable $error): void
     {
+        error_log('object-cache: Redis ' . $what . ', using APCu and the database for '
+            . INCEPTION_REDIS_BACKOFF . ' s: ' . $error->getMessage());
+        try {
+            $this->redis?->close();
+        } catch (Throwable) {
+            // Already gone.
+        }
+        $this->redis = null;
+        if ($this->shared) {
+            apcu_store(INCEPTION_REDIS_DOWN, true, INCEPTION_REDIS_BACKOFF);
+        }
+    }
+
+    // A write or a delete Redis did not get: what it holds may be stale.
+    private function missed_write(): void
+    {
+        if ($this->shared) {
+            apcu_store(INCEPTION_REDIS_STALE, true);
+        }
+    }
+
+    private function redis_read(callable $call): mixed
+    {
+        if ($this->redis === null) {
+            return false;
+        }
         try {
             return $call($this->redis);
         } catch (Throwable $error) {
-            error_log('object-cache: Redis failed, using APCu alone for this request: ' . $error->getMessage());
-            $this->redis = null;
+            $this->failed('failed', $error);
             return false;
         }
     }
 
+    // A write: true when Redis answered, whatever it answered (in $result).
+    private function redis_write(callable $call, mixed &$result = null): bool
+    {
+        if (!$this->redis_wanted) {
+            return false;
+        }
+        if ($this->redis !== null) {
+            try {
+                $result = $call($this->redis);
+                return true;
+            } catch (Throwable $error) {
+                $this->failed('failed', $error);
+            }
+        }
+        $this->missed_write();
+        return false;
+    }
+
+    // A group of any name and a key of any text give distinct keys: the
+    // group's length says where it ends; global groups are shared by sites.
     private function key(string|int $key, string $group): string
     {
         $group = $group === '' ? 'default' : $group;
-        $prefix = isset($this->global_groups[$group]) ? '' : $this->blog_prefix;
-        return 'wp:' . $prefix . $group . ':' . $key;
+        $scope = isset($this->global_groups[$group]) ? 'g' : $this->blog_prefix;
+        return 'wp:' . $scope . ':' . strlen($group) . ':' . $group . ':' . $key;
     }
 
     // Groups WordPress marks non-persistent stay in the request.
@@ -110,6 +193,15 @@ final class Inception_Object_Cache
         return $expire > 0 ? min($expire, INCEPTION_OBJECT_CACHE_MAX_TTL) : INCEPTION_OBJECT_CACHE_MAX_TTL;
     }
 
+    // Keeps a value in this request and in APCu (for the time APCu may).
+    private function keep_near(string $full, mixed $data, string $group, int $expire): void
+    {
+        $this->local[$full] = self::copy($data);
+        if ($this->persists($group)) {
+            apcu_store($full, $data, min(self::ttl($expire), $this->l1_ttl));
+        }
+    }
+
     public function get(string|int $key, string $group = 'default', bool $force = false, ?bool &$found = null): mixed
     {
         $full = $this->key($key, $group);
@@ -119,11 +211,15 @@ final class Inception_Object_Cache
             return self::copy($this->local[$full]);
         }
         $found = false;
+        $value = false;
         if ($this->persists($group)) {
             $value = apcu_fetch($full, $found);
         }
-        if (!$found && $this->redis !== null && $this->keeps($group)) {
-            $raw = $this->redis_call(fn (Redis $redis) => $redis->get($full));
+        if (!$found && $this->keeps($group)) {
+            $raw = $this->redis_read(fn (Redis $redis) => $redis->get($full));
+            // Only this stack writes here (Redis's password, and an account
+            // narrowed to a few commands); WordPress and plugins cache
+            // objects of their own classes, so the classes stay open.
             if (is_string($raw)) {
                 $found = true;
                 $value = unserialize($raw);
@@ -153,29 +249,60 @@ final class Inception_Object_Cache
     public function set(string|int $key, mixed $data, string $group = 'default', int $expire = 0): bool
     {
         $full = $this->key($key, $group);
-        $this->local[$full] = self::copy($data);
-        if ($this->persists($group)) {
-            apcu_store($full, $data, min(self::ttl($expire), $this->l1_ttl));
-        }
-        if ($this->redis !== null && $this->keeps($group)) {
-            $this->redis_call(fn (Redis $redis) => $redis->setEx($full, self::ttl($expire), serialize($data)));
+        $this->keep_near($full, $data, $group, $expire);
+        if ($this->keeps($group)) {
+            $this->redis_write(fn (Redis $redis) => $redis->setEx($full, self::ttl($expire), serialize($data)));
         }
         return true;
     }
 
+    // Stores only what no one has stored: atomic where the value is shared
+    // (Redis's SET NX, else APCu's add), so two requests never both win.
     public function add(string|int $key, mixed $data, string $group = 'default', int $expire = 0): bool
     {
         if (wp_suspend_cache_addition()) {
             return false;
         }
-        $this->get($key, $group, false, $found);
-        return $found ? false : $this->set($key, $data, $group, $expire);
+        return $this->store_if($key, $data, $group, $expire, false);
     }
 
+    // Stores only over a value that is there (Redis's SET XX where shared).
     public function replace(string|int $key, mixed $data, string $group = 'default', int $expire = 0): bool
     {
+        return $this->store_if($key, $data, $group, $expire, true);
+    }
+
+    private function store_if(string|int $key, mixed $data, string $group, int $expire, bool $exists): bool
+    {
+        $full = $this->key($key, $group);
+        if ($this->keeps($group)) {
+            $condition = $exists ? 'xx' : 'nx';
+            $answer = null;
+            $sent = $this->redis_write(
+                fn (Redis $redis) => $redis->set($full, serialize($data), [$condition, 'ex' => self::ttl($expire)]),
+                $answer
+            );
+            if ($sent) {
+                if ($answer !== true) {
+                    return false;
+                }
+                $this->keep_near($full, $data, $group, $expire);
+                return true;
+            }
+            if ($this->shared && !$exists) {
+                if (array_key_exists($full, $this->local) || !apcu_add($full, $data, min(self::ttl($expire), $this->l1_ttl))) {
+                    return false;
+                }
+                $this->local[$full] = self::copy($data);
+                return true;
+            }
+        }
         $this->get($key, $group, false, $found);
-        return $found ? $this->set($key, $data, $group, $expire) : false;
+        if ($found !== $exists) {
+            return false;
+        }
+        $this->keep_near($full, $data, $group, $expire);
+        return true;
     }
 
     public function delete(string|int $key, string $group = 'default'): bool
@@ -186,8 +313,10 @@ final class Inception_Object_Cache
         if ($this->persists($group)) {
             $existed = apcu_delete($full) || $existed;
         }
-        if ($this->redis !== null && $this->keeps($group)) {
-            $existed = $this->redis_call(fn (Redis $redis) => $redis->del($full)) > 0 || $existed;
+        if ($this->keeps($group)) {
+            $deleted = 0;
+            $this->redis_write(fn (Redis $redis) => $redis->del($full), $deleted);
+            $existed = $deleted > 0 || $existed;
         }
         return $existed;
     }
@@ -206,10 +335,21 @@ final class Inception_Object_Cache
     public function flush(): bool
     {
         $this->local = [];
-        if ($this->redis !== null) {
-            $this->redis_call(fn (Redis $redis) => $redis->flushDb());
+        $this->redis_write(fn (Redis $redis) => $redis->flushDb());
+        if (!$this->shared) {
+            return true;
         }
-        return !$this->shared || apcu_clear_cache();
+        // APCu's marks survive the flush: a missed write stays known.
+        $stale = apcu_exists(INCEPTION_REDIS_STALE);
+        $down = apcu_exists(INCEPTION_REDIS_DOWN);
+        $flushed = apcu_clear_cache();
+        if ($stale) {
+            apcu_store(INCEPTION_REDIS_STALE, true);
+        }
+        if ($down) {
+            apcu_store(INCEPTION_REDIS_DOWN, true, INCEPTION_REDIS_BACKOFF);
+        }
+        return $flushed;
     }
 
     public function flush_runtime(): bool
@@ -230,7 +370,7 @@ final class Inception_Object_Cache
 
     public function switch_to_blog(int $blog_id): void
     {
-        $this->blog_prefix = is_multisite() ? $blog_id . ':' : '';
+        $this->blog_prefix = is_multisite() ? 's' . $blog_id : 's';
     }
 
     public function stats(): void
@@ -240,6 +380,21 @@ final class Inception_Object_Cache
     }
 }
 
+// A key WordPress's own cache accepts: an integer, or a string that is not
+// empty. Anything else (null, an array, an object) is refused as WordPress
+// refuses it, with a notice for the developer, never a fatal error.
+function inception_cache_key_is_valid($key): bool
+{
+    if (is_int($key) || (is_string($key) && $key !== '')) {
+        return true;
+    }
+    if (function_exists('_doing_it_wrong')) {
+        _doing_it_wrong(__FUNCTION__, 'Cache keys must be integers or non-empty strings; got '
+            . gettype($key) . '.', '6.1.0');
+    }
+    return false;
+}
+
 function wp_cache_init(): void
 {
     $GLOBALS['wp_object_cache'] = new Inception_Object_Cache();
@@ -247,42 +402,55 @@ function wp_cache_init(): void
 
 function wp_cache_get($key, $group = '', $force = false, &$found = null)
 {
-    return $GLOBALS['wp_object_cache']->get($key, (string) $group, $force, $found);
+    if (!inception_cache_key_is_valid($key)) {
+        $found = false;
+        return false;
+    }
+    return $GLOBALS['wp_object_cache']->get($key, (string) $group, (bool) $force, $found);
 }
 
 function wp_cache_get_multiple($keys, $group = '', $force = false)
 {
-    return $GLOBALS['wp_object_cache']->get_multiple($keys, (string) $group, $force);
+    $values = [];
+    foreach ((array) $keys as $key) {
+        $values[$key] = wp_cache_get($key, $group, $force);
+    }
+    return $values;
 }
 
 function wp_cache_set($key, $data, $group = '', $expire = 0)
 {
-    return $GLOBALS['wp_object_cache']->set($key, $data, (string) $group, (int) $expire);
+    return inception_cache_key_is_valid($key)
+        && $GLOBALS['wp_object_cache']->set($key, $data, (string) $group, (int) $expire);
 }
 
 function wp_cache_add($key, $data, $group = '', $expire = 0)
 {
-    return $GLOBALS['wp_object_cache']->add($key, $data, (string) $group, (int) $expire);
+    return inception_cache_key_is_valid($key)
+        && $GLOBALS['wp_object_cache']->add($key, $data, (string) $group, (int) $expire);
 }
 
 function wp_cache_replace($key, $data, $group = '', $expire = 0)
 {
-    return $GLOBALS['wp_object_cache']->replace($key, $data, (string) $group, (int) $expire);
+    return inception_cache_key_is_valid($key)
+        && $GLOBALS['wp_object_cache']->replace($key, $data, (string) $group, (int) $expire);
 }
 
 function wp_cache_delete($key, $group = '')
 {
-    return $GLOBALS['wp_object_cache']->delete($key, (string) $group);
+    return inception_cache_key_is_valid($key) && $GLOBALS['wp_object_cache']->delete($key, (string) $group);
 }
 
 function wp_cache_incr($key, $offset = 1, $group = '')
 {
-    return $GLOBALS['wp_object_cache']->incr($key, (int) $offset, (string) $group);
+    return inception_cache_key_is_valid($key)
+        ? $GLOBALS['wp_object_cache']->incr($key, (int) $offset, (string) $group) : false;
 }
 
 function wp_cache_decr($key, $offset = 1, $group = '')
 {
-    return $GLOBALS['wp_object_cache']->incr($key, -(int) $offset, (string) $group);
+    return inception_cache_key_is_valid($key)
+        ? $GLOBALS['wp_object_cache']->incr($key, -(int) $offset, (string) $group) : false;
 }
 
 function wp_cache_flush()

@@ -26,8 +26,13 @@ password=$(read_secret redis_password)
 # Written as root first, then given to redis: root needs no DAC_OVERRIDE.
 install -d -m 0700 /run/redis
 digest=$(printf '%s' "$password" | sha256sum)
-( umask 077; printf 'user default on #%s ~* &* +@all\n' "${digest%% *}" > /run/redis/users.acl )
+# The account may run only what its clients use: the object cache (GET, SET,
+# SETEX, DEL, FLUSHDB), the healthcheck (PING), the restore (FLUSHALL) and
+# the look inside the docs and tests show (INFO, DBSIZE, SCAN). No CONFIG,
+# no KEYS, no EVAL, no DEBUG, no MODULE.
+commands='-@all +get +set +setex +del +flushdb +flushall +ping +info +dbsize +scan'
+( umask 077; printf 'user default on #%s ~* &* %s\n' "${digest%% *}" "$commands" > /run/redis/users.acl )
 chown -R redis:redis /run/redis
-unset password digest
+unset password digest commands
 
 exec setpriv --reuid=redis --regid=redis --init-groups "$@"
