@@ -73,6 +73,7 @@ REQUIRED = {
     "tls_certificates_domain": "jdoe.42.fr",
     "tls_certificates_dir": "/home/jdoe/inception/secrets/tls",
     "tls_certificates_controller_ca_path": "/tmp/ca.crt",
+    "tls_certificates_controller_ca_key_path": "/tmp/secrets/ca.key",
     "base_image_target_archive": "/home/jdoe/inception/srcs/requirements/tools/debian-bookworm.tar.gz",
     "inception_stack_login": "jdoe",
     "inception_stack_domain": "jdoe.42.fr",

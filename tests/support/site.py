@@ -157,8 +157,9 @@ def https_get(target, path: str = "/", headers: dict[str, str] | None = None) ->
 
 def site_name(target) -> str:
     """The site's title as WordPress's REST API gives it (HTML-escaped, as
-    WordPress keeps it), unescaped: what a reader sees."""
-    response = https_get(target, "/wp-json/")
+    WordPress keeps it), unescaped: what a reader sees. (?rest_route=: the
+    site has plain permalinks, so /wp-json/ is not routed.)"""
+    response = https_get(target, "/?rest_route=/")
     assert response.status == 200, response.status
     return html.unescape(json.loads(response.body)["name"])
 

@@ -2,9 +2,11 @@
 folder: it creates the CA and the server certificate once, leaves them alone
 when they are in place (reading them in two calls, without running any of the
 creating tasks), and re-issues the server certificate only when its inputs
-change or it nears expiry, or when a file is missing. A new CA may sign names
-under the site's domain only. What the tree's own `make` made (openssl, from
-make-certificates.sh) is kept as it is.
+change or it nears expiry, or when a file is missing. The CA's key is made and
+kept on the controller only (here, a folder beside the target's); one found
+on the target moves there. A new CA may sign names under the site's domain
+only, and no IP address. What the tree's own `make` made (openssl, from
+make-certificates.sh) is kept, its CA key moved to the controller.
 
 Python 3's cryptography from Debian (python3-cryptography, installed by
 .ci/run) is what community.crypto uses on this machine.
@@ -12,20 +14,24 @@ Python 3's cryptography from Debian (python3-cryptography, installed by
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.support.ansible_run import run_role_here
 from tests.support.project import PROJECT
 
 MAKE_CERTIFICATES = PROJECT / "roles/inception_stack/files/srcs/requirements/tools/make-certificates.sh"
 
-FIRST_CREATING_TASK = "tls_certificates : Create the CA's private key"
+FIRST_CREATING_TASK = "tls_certificates : Create the CA's private key, on the controller"
 SERIAL_TASK = "tls_certificates : Name the server certificate in place"
 
 
@@ -35,11 +41,16 @@ def run_role(tls_dir: Path, domain: str = "jdoe.42.fr", **role_vars) -> dict:
         "tls_certificates_domain": domain,
         "tls_certificates_dir": str(tls_dir),
         "tls_certificates_controller_ca_path": str(tls_dir.parent / "controller" / "ca.crt"),
+        "tls_certificates_controller_ca_key_path": str(controller_key(tls_dir)),
         **role_vars,
     }
     code, report = run_role_here(tls_dir.parent, "tls_certificates", variables)
     assert code == 0, json.dumps(report)[-3000:]
     return {task["task"]["name"]: task["hosts"]["localhost"] for task in report["plays"][0]["tasks"]}
+
+
+def controller_key(tls_dir: Path) -> Path:
+    return tls_dir.parent / "controller" / "secrets" / "ca.key"
 
 
 def certificate(path: Path) -> x509.Certificate:
@@ -55,6 +66,14 @@ def changed(results: dict) -> list[str]:
     return [name for name, result in results.items() if result.get("changed")]
 
 
+@pytest.fixture(scope="module")
+def made_once(tmp_path_factory) -> Path:
+    """A CA and server certificate the role made, for tests that only read them."""
+    folder = tmp_path_factory.mktemp("made-once") / "tls"
+    run_role(folder)
+    return folder
+
+
 @pytest.fixture
 def tls_dir(tmp_path) -> Path:
     folder = tmp_path / "tls"
@@ -65,15 +84,16 @@ def tls_dir(tmp_path) -> Path:
 
 def test_first_run_creates_a_ca_and_a_server_certificate_for_the_domain(tls_dir):
     modes = {p.name: oct(p.stat().st_mode & 0o777) for p in tls_dir.iterdir()}
+    # No CA key on the target: it is the controller's alone.
     assert modes == {
-        "ca.key": "0o600",
-        "ca.csr": "0o600",
         "ca.crt": "0o644",
         "server.key": "0o600",
         "server.csr": "0o600",
         "server.crt": "0o644",
     }
     assert oct(tls_dir.stat().st_mode & 0o777) == "0o700"
+    assert oct(controller_key(tls_dir).stat().st_mode & 0o777) == "0o600"
+    assert oct(controller_key(tls_dir).parent.stat().st_mode & 0o777) == "0o700"
     server = certificate(tls_dir / "server.crt")
     names = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert names.get_values_for_type(x509.DNSName) == ["jdoe.42.fr"]
@@ -93,7 +113,8 @@ def test_a_second_run_changes_nothing_and_runs_no_creating_task(tls_dir):
 def permitted_names(ca: x509.Certificate) -> list[str]:
     constraints = ca.extensions.get_extension_for_class(x509.NameConstraints)
     assert constraints.critical
-    assert constraints.value.excluded_subtrees is None
+    # Every IP address excluded, v4 and v6.
+    assert {str(name.value) for name in constraints.value.excluded_subtrees} == {"0.0.0.0/0", "::/0"}
     return [name.value for name in constraints.value.permitted_subtrees]
 
 
@@ -102,7 +123,7 @@ def test_the_ca_may_sign_names_under_the_domain_only(tls_dir):
 
 
 def test_a_new_domain_constrains_the_ca_to_it_and_reissues_the_server_certificate(tls_dir):
-    ca_key = (tls_dir / "ca.key").read_bytes()
+    ca_key = controller_key(tls_dir).read_bytes()
     results = run_role(tls_dir, domain="jdoe.example.org")
     assert "tls_certificates : Issue the server certificate from the local CA" in changed(results)
     server = certificate(tls_dir / "server.crt")
@@ -111,12 +132,15 @@ def test_a_new_domain_constrains_the_ca_to_it_and_reissues_the_server_certificat
     ca = certificate(tls_dir / "ca.crt")
     assert permitted_names(ca) == ["jdoe.example.org"]
     # The same key and name: a browser that trusted the CA keeps trusting it.
-    assert (tls_dir / "ca.key").read_bytes() == ca_key
+    assert controller_key(tls_dir).read_bytes() == ca_key
     server.verify_directly_issued_by(ca)
 
 
-def test_what_the_trees_make_created_is_kept_as_it_is(tmp_path):
-    """Whoever ran first made the certificates; the playbook keeps those of make."""
+def test_what_the_trees_make_created_is_kept_its_ca_key_moved_to_the_controller(tmp_path):
+    """Whoever ran first made the certificates; the playbook keeps those of
+    make, and takes the CA's key (and its request) off the target: the same
+    CA, so a browser that trusts it still does. (So does a target provisioned
+    before the key moved: it held the same files.)"""
     folder = tmp_path / "tls"
     subprocess.run(
         ["bash", str(MAKE_CERTIFICATES), str(folder), "jdoe.42.fr"], check=True, capture_output=True
@@ -126,13 +150,19 @@ def test_what_the_trees_make_created_is_kept_as_it_is(tmp_path):
     assert permitted_names(ca) == ["jdoe.42.fr"]
     certificate(folder / "server.crt").verify_directly_issued_by(ca)
     results = run_role(folder)
-    # Only the copy of the CA certificate for this controller is new.
     assert changed(results) == [
-        "tls_certificates : Fetch the CA certificate to the controller for browsers and tests"
+        "tls_certificates : Create the controller's folder for the moved key",
+        "tls_certificates : Keep the CA's key and certificate on the controller",
+        "tls_certificates : Remove the CA's key and request from the target",
     ]
     assert results[FIRST_CREATING_TASK].get("skipped") is True
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == made
+    kept = {name: content for name, content in made.items() if name not in ("ca.key", "ca.csr")}
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == kept
+    assert controller_key(folder).read_bytes() == made["ca.key"]
+    assert (folder.parent / "controller" / "ca.crt").read_bytes() == made["ca.crt"]
     assert serial_named(results) == certificate(folder / "server.crt").serial_number
+    # And from then on, nothing to do.
+    assert changed(run_role(folder)) == []
 
 
 def test_a_missing_server_key_is_made_again_and_the_certificate_follows_it(tls_dir):
@@ -164,3 +194,53 @@ def test_a_certificate_near_expiry_is_renewed_and_one_far_from_it_is_not(tmp_pat
     assert serial_named(results) == renewed.serial_number
     lifetime = renewed.not_valid_after_utc - renewed.not_valid_before_utc
     assert 59 <= lifetime.days <= 60
+
+
+def sign_with_the_ca(tls_dir: Path, san: x509.GeneralName, folder: Path) -> Path:
+    """A server certificate for SAN, signed with the CA's key as someone holding it could."""
+    ca = certificate(tls_dir / "ca.crt")
+    ca_key = serialization.load_pem_private_key(controller_key(tls_dir).read_bytes(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    forged = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "forged")]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([san]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    path = folder / "forged.crt"
+    path.write_bytes(forged.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def openssl_verify(ca: Path, leaf: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["openssl", "verify", "-CAfile", str(ca), str(leaf)], capture_output=True, text=True, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("san", "violation"),
+    [
+        (x509.DNSName("bank.example.com"), "permitted subtree violation"),
+        (x509.DNSName("jdoe.42.fr.evil.net"), "permitted subtree violation"),
+        (x509.IPAddress(ipaddress.ip_address("127.0.0.1")), "excluded subtree violation"),
+        (x509.IPAddress(ipaddress.ip_address("::1")), "excluded subtree violation"),
+    ],
+    ids=["another domain", "the domain as a prefix", "an IPv4 address", "an IPv6 address"],
+)
+def test_a_certificate_the_ca_signs_for_another_name_is_rejected(made_once, tmp_path, san, violation):
+    """Even with the CA's key, a verifying client trusts it for the site's names only."""
+    tls_dir = made_once
+    assert openssl_verify(tls_dir / "ca.crt", tls_dir / "server.crt").returncode == 0
+    # A subdomain is within the site's domain: accepted.
+    sub = sign_with_the_ca(tls_dir, x509.DNSName("www.jdoe.42.fr"), tmp_path)
+    assert openssl_verify(tls_dir / "ca.crt", sub).returncode == 0
+    refused = openssl_verify(tls_dir / "ca.crt", sign_with_the_ca(tls_dir, san, tmp_path))
+    assert refused.returncode != 0
+    assert violation in refused.stdout + refused.stderr

@@ -6,9 +6,11 @@
 # exists is kept (a browser may already trust the CA).
 #   make-certificates.sh DIR DOMAIN
 # DIR gets ca.key, ca.csr, ca.crt (a CA that may only sign names under
-# DOMAIN) and server.key, server.csr, server.crt (for DOMAIN, 397 days,
-# browsers' limit): the files and modes the playbook's role writes, so that
-# whichever runs first makes them and the other keeps them.
+# DOMAIN, and no IP address) and server.key, server.csr, server.crt (for
+# DOMAIN, 397 days, browsers' limit): the files and modes the playbook's role
+# writes, so that whichever runs first makes them and the other keeps them.
+# (The playbook then keeps the CA's key on its controller only: a tree it
+# provisioned has no ca.key, and needs none until the certificate is renewed.)
 set -euo pipefail
 
 [ $# -eq 2 ] || { echo "usage: $0 DIR DOMAIN" >&2; exit 2; }
@@ -32,7 +34,7 @@ distinguished_name = subject
 [ca]
 basicConstraints = critical, CA:TRUE, pathlen:0
 keyUsage = critical, keyCertSign, cRLSign
-nameConstraints = critical, permitted;DNS:$domain
+nameConstraints = critical, permitted;DNS:$domain, excluded;IP:0.0.0.0/0.0.0.0, excluded;IP:::/::
 subjectKeyIdentifier = hash
 [server]
 basicConstraints = CA:FALSE
@@ -61,6 +63,12 @@ if [ ! -e ca.crt ]; then
   echo "make-certificates: created $dir/ca.crt (the local CA, for $domain only)"
 fi
 if [ ! -e server.crt ]; then
+  [ -e ca.key ] || {
+    echo "make-certificates: no server certificate, and no key for the CA in $dir/ca.crt (the playbook" \
+      "that provisioned this tree keeps it on its controller): run the playbook again, or remove" \
+      "$dir/ca.crt to make a new CA here (browsers must then trust the new one)" >&2
+    exit 1
+  }
   [ -e server.key ] || new_key server.key P-256
   openssl req -new -config "$config" -key server.key -subj "/CN=$domain" -out server.csr
   openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -days 397 -set_serial "$(serial)" \
@@ -68,5 +76,7 @@ if [ ! -e server.crt ]; then
   mv server.crt.partial server.crt
   echo "make-certificates: created $dir/server.crt for $domain"
 fi
-chmod 0600 ca.key ca.csr server.key server.csr
+for private in ca.key ca.csr server.key server.csr; do
+  [ ! -e "$private" ] || chmod 0600 "$private"
+done
 chmod 0644 ca.crt server.crt

@@ -28,9 +28,9 @@ install -d -m 0700 /run/redis
 digest=$(printf '%s' "$password" | sha256sum)
 # The account may run only what its clients use: the object cache (GET, SET,
 # SETEX, DEL, FLUSHDB), the healthcheck (PING), the restore (FLUSHALL) and
-# the look inside the docs and tests show (INFO, DBSIZE, SCAN). No CONFIG,
-# no KEYS, no EVAL, no DEBUG, no MODULE.
-commands='-@all +get +set +setex +del +flushdb +flushall +ping +info +dbsize +scan'
+# the look inside the docs and tests show (INFO, DBSIZE, SCAN, TTL). No
+# CONFIG, no KEYS, no EVAL, no DEBUG, no MODULE.
+commands='-@all +get +set +setex +del +flushdb +flushall +ping +info +dbsize +scan +ttl'
 ( umask 077; printf 'user default on #%s ~* &* %s\n' "${digest%% *}" "$commands" > /run/redis/users.acl )
 chown -R redis:redis /run/redis
 unset password digest commands
