@@ -29,6 +29,7 @@ PHASES = {
         "a missing key is a miss",
         "add stores only what is not there",
         "add is atomic: a value another process stored wins",
+        "a value Redis holds that this site did not sign is never unserialized",
         "replace changes only what is there",
         "delete removes from every level",
         "incr and decr count, never below zero",

@@ -96,6 +96,21 @@ if ($phase === 'basic') {
         return wp_cache_add($key, 'mine', 'cases') === false
             ?: 'add() replaced a value another process had stored';
     });
+    check('a value Redis holds that this site did not sign is never unserialized', function () use ($run) {
+        $key = "forged-$run";
+        wp_cache_set($key, 'probe', 'cases');
+        $full = redis_keys("wp:*:5:cases:$key")[0] ?? null;
+        if ($full === null) {
+            return 'no key in Redis for the probe';
+        }
+        // What someone holding Redis's password, but not the site's salts,
+        // could write: an object of a class WordPress knows.
+        raw_redis()->set($full, serialize(new WP_Error('forged', 'written past the site')));
+        forget();
+        apcu_delete($full);
+        $value = wp_cache_get($key, 'cases', false, $found);
+        return ($value === false && $found === false) ?: 'got ' . var_export($value, true);
+    });
     check('replace changes only what is there', function () use ($run) {
         return wp_cache_replace("replace-$run", 'x', 'cases') === false
             && wp_cache_set("replace-$run", 'old', 'cases')

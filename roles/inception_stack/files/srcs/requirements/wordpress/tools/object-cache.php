@@ -188,6 +188,34 @@ final class Inception_Object_Cache
         return is_object($value) ? clone $value : $value;
     }
 
+    // What goes to Redis is signed with the site's own secret (its salts,
+    // which Redis never sees), and only what carries that signature is ever
+    // unserialized: a value someone else wrote into Redis (unserialize can
+    // build objects of any class WordPress and its plugins cache, so the
+    // classes cannot be narrowed) is a miss, never code.
+    private static function sealed(string $full, mixed $data): string
+    {
+        $payload = serialize($data);
+        return hash_hmac('sha256', $full . "\n" . $payload, self::signing_key()) . $payload;
+    }
+
+    private static function opened(string $full, string $raw): ?string
+    {
+        $payload = substr($raw, 64);
+        $signature = hash_hmac('sha256', $full . "\n" . $payload, self::signing_key());
+        if (strlen($raw) < 64 || !hash_equals($signature, substr($raw, 0, 64))) {
+            error_log('object-cache: a value in Redis not signed by this site was ignored: ' . $full);
+            return null;
+        }
+        return $payload;
+    }
+
+    private static function signing_key(): string
+    {
+        return 'inception-object-cache:' . (defined('AUTH_KEY') ? AUTH_KEY : '')
+            . (defined('SECURE_AUTH_SALT') ? SECURE_AUTH_SALT : '');
+    }
+
     private static function ttl(int $expire): int
     {
         return $expire > 0 ? min($expire, INCEPTION_OBJECT_CACHE_MAX_TTL) : INCEPTION_OBJECT_CACHE_MAX_TTL;
@@ -217,12 +245,10 @@ final class Inception_Object_Cache
         }
         if (!$found && $this->keeps($group)) {
             $raw = $this->redis_read(fn (Redis $redis) => $redis->get($full));
-            // Only this stack writes here (Redis's password, and an account
-            // narrowed to a few commands); WordPress and plugins cache
-            // objects of their own classes, so the classes stay open.
-            if (is_string($raw)) {
+            $payload = is_string($raw) ? self::opened($full, $raw) : null;
+            if ($payload !== null) {
                 $found = true;
-                $value = unserialize($raw);
+                $value = unserialize($payload);
                 if ($this->persists($group)) {
                     apcu_store($full, $value, $this->l1_ttl);
                 }
@@ -251,7 +277,7 @@ final class Inception_Object_Cache
         $full = $this->key($key, $group);
         $this->keep_near($full, $data, $group, $expire);
         if ($this->keeps($group)) {
-            $this->redis_write(fn (Redis $redis) => $redis->setEx($full, self::ttl($expire), serialize($data)));
+            $this->redis_write(fn (Redis $redis) => $redis->setEx($full, self::ttl($expire), self::sealed($full, $data)));
         }
         return true;
     }
@@ -279,7 +305,7 @@ final class Inception_Object_Cache
             $condition = $exists ? 'xx' : 'nx';
             $answer = null;
             $sent = $this->redis_write(
-                fn (Redis $redis) => $redis->set($full, serialize($data), [$condition, 'ex' => self::ttl($expire)]),
+                fn (Redis $redis) => $redis->set($full, self::sealed($full, $data), [$condition, 'ex' => self::ttl($expire)]),
                 $answer
             );
             if ($sent) {
