@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.site import https_get, install_on_target, wordpress_login
 
-pytestmark = pytest.mark.evaluation("6")
+pytestmark = pytest.mark.evaluation("hardening")
 
 BURST = 40
 
