@@ -129,31 +129,33 @@ HOST = "inception-preflight-nowhere"
 PROVISIONING_PLAY = "PLAY [Provision the Inception stack]"
 
 
-def run_site(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
+def _site_playbook(
+    tmp_path: Path, hosts: dict[str, dict], extra: list[str], env: dict[str, str], timeout: int
+) -> subprocess.CompletedProcess[str]:
+    """site.yml against an inventory of these hosts (each with its variables)
+    over the real inventory's group_vars, as for every target."""
     inventory = tmp_path / "inventory"
     inventory.mkdir()
-    # The real inventory's settings, as for every target.
     (inventory / "group_vars").symlink_to(PROJECT / "inventory" / "group_vars")
-    (inventory / "hosts.yml").write_text(
-        f"all:\n  hosts:\n    {HOST}:\n      ansible_connection: community.docker.docker\n"
-        "      target_https_forwarded_port: 1\n"
-    )
-    extra = [f"inception_controller_dir={tmp_path / 'controller'}"]
-    # As JSON, so that lists and numbers keep their type and a string its spaces.
-    extra += [json.dumps({key: value}) for key, value in overrides.items()]
-    command = [
-        str(Path(sys.executable).with_name("ansible-playbook")),
-        str(PROJECT / "site.yml"),
-        "-i",
-        str(inventory),
-    ]
+    defaults = {"ansible_connection": "community.docker.docker", "target_https_forwarded_port": 1}
+    # JSON is YAML: every value keeps its type and its characters.
+    inventory_hosts = {name: {**defaults, **settings} for name, settings in hosts.items()}
+    (inventory / "hosts.yml").write_text(json.dumps({"all": {"hosts": inventory_hosts}}))
+    command = [str(Path(sys.executable).with_name("ansible-playbook")), str(PROJECT / "site.yml")]
+    command += ["-i", str(inventory), "-e", f"inception_controller_dir={tmp_path / 'controller'}"]
     for pair in extra:
         command += ["-e", pair]
-    env = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-    # The exit code is what the tests assert on.
+    env = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"), **env}
+    # The exit code and the output are what the tests read.
     return subprocess.run(
-        command, check=False, capture_output=True, text=True, env=env, cwd=PROJECT, timeout=120
+        command, check=False, capture_output=True, text=True, env=env, cwd=PROJECT, timeout=timeout
     )
+
+
+def run_site(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
+    # As JSON extra vars, so that lists and numbers keep their type and a string its spaces.
+    extra = [json.dumps({key: value}) for key, value in overrides.items()]
+    return _site_playbook(tmp_path, {HOST: {}}, extra, {"ANSIBLE_NOCOLOR": "1"}, timeout=120)
 
 
 def preflight_verdicts(tmp_path: Path, cases: dict[str, dict]) -> dict[str, list[str]]:
@@ -162,30 +164,8 @@ def preflight_verdicts(tmp_path: Path, cases: dict[str, dict]) -> dict[str, list
     group_vars. site.yml runs once (its pre-flight reports every host before
     it stops); for each case, the messages it was refused with ([] when it
     passed pre-flight)."""
-    inventory = tmp_path / "inventory"
-    inventory.mkdir()
-    (inventory / "group_vars").symlink_to(PROJECT / "inventory" / "group_vars")
-    hosts = {
-        name: {"ansible_connection": "community.docker.docker", "target_https_forwarded_port": 1, **settings}
-        for name, settings in cases.items()
-    }
-    # JSON is YAML: every value keeps its type and its characters.
-    (inventory / "hosts.yml").write_text(json.dumps({"all": {"hosts": hosts}}))
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-    }
-    command = [
-        str(Path(sys.executable).with_name("ansible-playbook")),
-        str(PROJECT / "site.yml"),
-        "-i",
-        str(inventory),
-        "-e",
-        f"inception_controller_dir={tmp_path / 'controller'}",
-    ]
-    result = subprocess.run(
-        command, check=False, capture_output=True, text=True, env=env, cwd=PROJECT, timeout=300
+    result = _site_playbook(
+        tmp_path, cases, [], {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}, timeout=300
     )
     # The report, then profile_tasks's lines (ansible.cfg enables it).
     report, _ = json.JSONDecoder().raw_decode(result.stdout[result.stdout.index("{") :])

@@ -151,7 +151,7 @@ def test_what_the_trees_make_created_is_kept_its_ca_key_moved_to_the_controller(
     certificate(folder / "server.crt").verify_directly_issued_by(ca)
     results = run_role(folder)
     assert changed(results) == [
-        "tls_certificates : Create the controller's folder for the moved key",
+        "tls_certificates : Create the controller's folder for the CA's key",
         "tls_certificates : Keep the CA's key and certificate on the controller",
         "tls_certificates : Remove the CA's key and request from the target",
     ]
