@@ -114,3 +114,38 @@ def test_missing_vm_port_is_named(project_copy):
     result = vagrant_validate(project_copy)
     assert result.returncode != 0
     assert "target_https_forwarded_port" in result.stdout + result.stderr
+
+
+def test_the_vm_tiers_overlay_reaches_vagrant_and_the_playbook_alike(project_copy):
+    """CI's overlay (tests/vm/inventory) switches the bonus services off and has
+    the controller build the images, for Vagrant's forwarded ports as for the
+    playbook; inventory/vm alone keeps every default."""
+    shutil.copytree(
+        PROJECT / "tests" / "vm" / "inventory", project_copy / "tests" / "vm" / "inventory", symlinks=True
+    )
+    default = vagrant_validate(project_copy)
+    assert default.returncode == 0, default.stdout + default.stderr
+    assert "vsftpd" in cached_settings(project_copy)["inception_bonus_on"]
+
+    overlaid = vagrant_validate(project_copy, INCEPTION_INVENTORY="tests/vm/inventory")
+    assert overlaid.returncode == 0, overlaid.stdout + overlaid.stderr
+    assert cached_settings(project_copy)["inception_bonus_on"] == []
+    builder = subprocess.run(
+        [
+            *(str(PROJECT / ".venv" / "bin" / "ansible"), "-i", "tests/vm/inventory", "inception-vm"),
+            *("--connection", "local", "-e", "ansible_become=false", "-m", "ansible.builtin.debug"),
+            *("-a", "msg={{ [inception_image_builder, inception_project_dir] | to_json }}"),
+        ],
+        cwd=project_copy,
+        env={**os.environ, "ANSIBLE_CONFIG": str(project_copy / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f'["controller", "{project_copy.resolve()}"]' in builder.replace('\\"', '"'), builder
+
+
+def test_an_inventory_that_is_not_there_is_named(project_copy):
+    result = vagrant_validate(project_copy, INCEPTION_INVENTORY="inventory/vms")
+    assert result.returncode != 0
+    assert "INCEPTION_INVENTORY: no inventory at inventory/vms" in result.stdout + result.stderr
