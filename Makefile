@@ -19,7 +19,7 @@ SHELL_SCRIPTS := $(shell grep -l '^\#!.*bash' scripts/* .ci/run)
 TESTINFRA_TARGET := --hosts=all --connection=ansible --ansible-inventory=$(TARGET_INVENTORY)
 
 .DEFAULT_GOAL := help
-.PHONY: help up test prerequisites venv lint unit molecule submission-tier submission vm box target target-verify rehearsal target-destroy benchmark images docs clean
+.PHONY: help up test prerequisites venv lint unit molecule submission-tier upgrade-tier submission vm box target target-verify rehearsal target-destroy benchmark images docs clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-15s %s\n", $$1, $$2 }'
@@ -27,7 +27,7 @@ help: ## List the verbs
 up: venv ## Bring the stack up (a VM where a provider is usable, else the container target)
 	scripts/up
 
-test: prerequisites lint unit molecule submission-tier vm ## Every tier: lint, unit, molecule (the container scenario), the submission, vm (a real VM)
+test: prerequisites lint unit molecule submission-tier upgrade-tier vm ## Every tier: lint, unit, molecule (the container scenario), the submission, the upgrade, vm (a real VM)
 	@echo "make test: every tier passed"
 
 prerequisites: ## Install the Debian packages the tests need (when missing) and start Docker and libvirt
@@ -57,6 +57,9 @@ molecule: venv ## The throw-away container target, end to end
 
 submission-tier: venv ## The submission tier: export, clone on a fresh target with only Docker and make, run the evaluator's steps
 	molecule test --scenario-name submission
+
+upgrade-tier: venv ## The upgrade tier: a bookworm site upgraded in place to Debian 13's WordPress and MariaDB
+	molecule test --scenario-name upgrade
 
 # The inventory whose settings the exported tree gets (the VM's by default).
 SUBMISSION_INVENTORY ?= inventory/vm

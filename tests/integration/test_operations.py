@@ -26,9 +26,11 @@ from tests.support.site import (
     https_get,
     mariadb_query,
     run_site_playbook,
+    site_state,
     skip_unless_on,
     wait_until_healthy,
     wordpress_login,
+    wordpress_php,
     write_post,
 )
 
@@ -209,29 +211,6 @@ def test_two_runs_at_once_one_waits_its_turn_by_stopping(host, backup):
     host.check_output("docker exec backup flock --timeout 120 /run/backup/lock true")
     assert host.check_output("docker exec backup cat /backups/.last-run").startswith("ok ")
     assert health(host, "backup") == (0, "")
-
-
-# What a site holds that a restore must bring back, written through WordPress.
-_SITE_STATE = r"""
-require '/var/www/html/wp-load.php';
-$posts = get_posts(['numberposts' => -1, 'post_status' => 'publish', 'orderby' => 'ID', 'order' => 'ASC']);
-echo json_encode([
-    'title' => get_option('blogname'),
-    'posts' => array_map(fn ($p) => $p->post_title, $posts),
-    'comments' => array_map(fn ($c) => $c->comment_content, get_comments(['status' => 'approve'])),
-    'users' => array_map(fn ($u) => $u->user_login, get_users(['orderby' => 'login'])),
-]);
-"""
-
-
-def site_state(host) -> dict:
-    return json.loads(host.check_output("docker exec -u www-data wordpress php -r %s", _SITE_STATE))
-
-
-def wordpress_php(host, code: str) -> str:
-    return host.check_output(
-        "docker exec -u www-data wordpress php -r %s", "require '/var/www/html/wp-load.php';" + code
-    )
 
 
 def make(host, target, *args: str):

@@ -55,6 +55,7 @@ BAD_INPUTS = [
     ),
     ({"inception_redis_password": "short"}, "inception_redis_password: must be at least 12 characters"),
     ({"inception_image_tag": "latest"}, "inception_image_tag: must be a Docker tag other than 'latest'"),
+    ({"inception_image_builder": "laptop"}, "inception_image_builder: must be target (the target builds"),
     (
         {"inception_portainer_version": "latest"},
         "inception_portainer_version: must be a Portainer CE release",

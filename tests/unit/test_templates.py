@@ -368,6 +368,31 @@ def test_the_login_moves_the_data_and_names_the_tree_but_touches_no_image():
     assert not [name for name in changes if name.endswith("Dockerfile")]
 
 
+def test_the_upgrade_rehearsal_changes_only_where_wordpress_and_mariadb_come_from():
+    """The upgrade tier's test-only switch: Debian 13's WordPress files and
+    MariaDB, in images that still start FROM the bookworm base; off (the
+    default), nothing of it is in the tree."""
+    default = render_tree()
+    assert not [name for name, text in default.items() if "trixie" in text]
+    rehearsal = render_tree(inception_stack_upgrade_rehearsal=True)
+    changes = changed_lines(default, rehearsal)
+    assert sorted(changes) == [
+        "srcs/requirements/mariadb/Dockerfile",
+        "srcs/requirements/wordpress/Dockerfile",
+    ]
+    for name in changes:
+        assert "        --target-release trixie \\" in changes[name], name
+        lines = rehearsal[name].splitlines()
+        assert lines[0] == "FROM debian:bookworm" or lines[0].startswith("FROM debian:bookworm AS "), name
+        assert {line.split()[1] for line in lines if line.startswith("FROM ")} == {"debian:bookworm"}
+    # WordPress's newer files come in the first stage only: PHP stays bookworm's.
+    wordpress = rehearsal["srcs/requirements/wordpress/Dockerfile"]
+    first_stage, _, final_stage = wordpress.partition("\nFROM ")
+    assert "--target-release trixie" in first_stage
+    assert "trixie" not in final_stage
+    assert "php8.2-fpm" in final_stage
+
+
 def test_the_image_build_script_in_the_tasks_passes_shellcheck(tmp_path):
     # The one shell script that lives in a task (tasks/images.yml), rendered
     # as Ansible would for two images, then linted like the others.

@@ -9,6 +9,7 @@
 #   ENTRYPOINT_NAME=mariadb
 #   . /usr/local/lib/inception/secrets.sh
 # A value is never printed: messages name the secret, not what it holds.
+# The entrypoints' other shared helpers live here too: die and version_lt.
 
 SECRETS_DIR=${SECRETS_DIR:-/run/secrets}
 
@@ -37,4 +38,10 @@ read_secret_key() {
   value=$(sed -n "s/^$2=//p" "$SECRETS_DIR/$1" | head -n 1)
   [ -n "$value" ] || die "the Docker secret $1 has no $2"
   printf '%s' "$value"
+}
+
+# True when version $1 comes before version $2 (Debian's and upstream's
+# dotted numbers: 6.1.9 < 6.8.3, 10.11.19 < 11.8.3).
+version_lt() {
+  [ "$1" != "$2" ] && [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1)" = "$1" ]
 }

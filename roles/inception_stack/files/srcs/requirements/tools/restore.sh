@@ -3,7 +3,9 @@
 # Ansible managed
 #
 # Brings the site back from one backup of the backup service (a folder with
-# database.sql.gz and wordpress-files.tar.gz):
+# database.sql.gz and wordpress-files.tar.gz), or from the copy upgrade.sh
+# takes before an upgrade (mariadb-files.tar.gz and wordpress-files.tar.gz:
+# both data folders, put back with every service that uses them stopped):
 #   restore.sh BACKUP DATA_DIR DATABASE
 # with COMPOSE set to the tree's compose command. It refuses a folder that is
 # not a whole backup before touching anything; brings the stack up first when
@@ -27,6 +29,27 @@ backup=${1%/} data=$2 database=$3
 case "$(basename "$backup")" in
   .partial-*) die "'$backup' is a backup that never finished (.partial): pick another" ;;
 esac
+# A copy of the data folders (upgrade.sh's): put back as it was taken, with
+# whatever images the tree builds now (those of the site's versions, after
+# going back to the previous tree).
+if [ -e "$backup/mariadb-files.tar.gz" ]; then
+  for folder in mariadb wordpress; do
+    tar -tzf "$backup/$folder-files.tar.gz" > /dev/null 2>&1 ||
+      die "'$backup' is not a whole copy of the data folders: $folder-files.tar.gz is missing or damaged"
+  done
+  say "putting back the data folders from $backup"
+  $COMPOSE stop > /dev/null
+  for folder in mariadb wordpress; do
+    find "$data/$folder" -mindepth 1 -delete
+    tar -C "$data/$folder" --same-owner -xzpf "$backup/$folder-files.tar.gz"
+  done
+  # Bounded: an image older than the data refuses to start and would loop.
+  $COMPOSE up --detach --wait --wait-timeout 900 > /dev/null ||
+    die "the services did not become healthy on the data put back (see 'make logs')"
+  say "done: the site is as it was at $(basename "$backup")"
+  exit 0
+fi
+
 for file in database.sql.gz wordpress-files.tar.gz; do
   [ -s "$backup/$file" ] || die "'$backup' is not a whole backup: $file is missing or empty"
 done

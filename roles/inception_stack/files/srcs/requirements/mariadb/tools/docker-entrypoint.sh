@@ -2,7 +2,11 @@
 #
 # Ansible managed
 #
-# Initialise the database exactly once, then run mariadbd in the foreground.
+# Initialise the database exactly once, refuse a data folder a newer server
+# wrote, then run mariadbd in the foreground. A folder an older server wrote
+# is served, and upgraded once by `docker exec mariadb docker-entrypoint.sh
+# upgrade-data` (the tree's upgrade.sh, while WordPress is stopped): in the
+# running server, so nothing runs in the background here.
 #
 # The first start creates the system tables, the WordPress database and its
 # account with `mariadbd --bootstrap`: SQL on stdin, networking off, no server
@@ -12,7 +16,7 @@
 set -euo pipefail
 
 case "${1:-}" in
-  mariadbd | mysqld) ;;
+  mariadbd | mysqld | upgrade-data) ;;
   *) exec "$@" ;;
 esac
 
@@ -22,14 +26,52 @@ ENTRYPOINT_NAME=mariadb
 
 datadir=/var/lib/mysql
 marker="$datadir/.inception-initialized"
+# The version of the server that last ran this data folder.
+version_mark="$datadir/.inception-server-version"
+server_version=$(mariadbd --version | sed -n 's/.* Ver \([0-9][0-9.]*\).*/\1/p')
+[ -n "$server_version" ] || die "cannot read this server's version from mariadbd --version"
 
 # A value inside a single-quoted SQL string.
 sql_string() { printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e "s/'/\\\\'/g"; }
+
+# The data folder's version: our mark, else what mariadb-upgrade (or
+# mariadb-install-db) last wrote, else (neither) this server's.
+data_version() {
+  local file
+  for file in "$version_mark" "$datadir/mariadb_upgrade_info" "$datadir/mysql_upgrade_info"; do
+    if [ -s "$file" ]; then
+      sed -n '1s/^\([0-9][0-9.]*\).*/\1/p' "$file"
+      return
+    fi
+  done
+  echo "$server_version"
+}
+
+# mariadb-upgrade in the running server (over its socket, as root), then the
+# mark; its line goes to the container's log too.
+upgrade_data() {
+  local from
+  from=$(data_version)
+  if ! version_lt "$from" "$server_version"; then
+    echo "mariadb: the data folder is MariaDB $from's already: nothing to upgrade"
+    return
+  fi
+  mariadb-upgrade --user=root --silent || die "mariadb-upgrade from $from to $server_version failed (see above)"
+  printf '%s\n' "$server_version" > "$version_mark"
+  chown mysql:mysql "$version_mark"
+  echo "mariadb: upgraded the data folder from MariaDB $from to $server_version" | tee /proc/1/fd/1
+}
 
 # A database or account name: the inventory's pre-flight allows only these.
 check_name() {
   [[ "$2" =~ ^[A-Za-z0-9_]{1,32}$ ]] || die "$1 must be 1-32 letters, digits or _ (got '$2')"
 }
+
+# In the running container (docker exec): no set-up, the server runs already.
+if [ "$1" = upgrade-data ]; then
+  upgrade_data
+  exit 0
+fi
 
 install -d -o mysql -g mysql -m 0755 /run/mysqld
 chown mysql:mysql "$datadir"
@@ -67,9 +109,22 @@ GRANT ALL PRIVILEGES ON \`${MYSQL_DATABASE}\`.* TO '${MYSQL_USER}'@'%';
 FLUSH PRIVILEGES;
 SQL
   unset root_password user_password
+  printf '%s\n' "$server_version" > "$version_mark"
   touch "$marker"
-  chown mysql:mysql "$marker"
+  chown mysql:mysql "$version_mark" "$marker"
   echo "mariadb: initialised"
+fi
+
+# A data folder a newer server wrote is never opened by an older one; one an
+# older server wrote is served, and upgraded by upgrade-data (above).
+written_by=$(data_version)
+if version_lt "$server_version" "$written_by"; then
+  die "this image's MariaDB $server_version is older than the MariaDB $written_by that wrote $datadir: refusing to start, nothing was changed (use an image of $written_by or newer, or restore a backup taken before the upgrade)"
+elif version_lt "$written_by" "$server_version"; then
+  echo "mariadb: MariaDB $server_version on a data folder MariaDB $written_by wrote: the tree's upgrade.sh upgrades it (mariadb-upgrade)"
+elif [ ! -s "$version_mark" ]; then
+  printf '%s\n' "$server_version" > "$version_mark"
+  chown mysql:mysql "$version_mark"
 fi
 
 exec "$@"

@@ -23,11 +23,31 @@ runtime_secrets=/run/inception
 require_secret db_password
 require_secret credentials
 
-# 1. The files: copied into an empty volume once, never again.
+# The WordPress version a tree of WordPress's files carries.
+wordpress_version() { sed -n "s/^\$wp_version = '\([^']*\)';.*/\1/p" "$1/wp-includes/version.php"; }
+
+# 1. The files: copied into an empty volume once. An image with a newer
+# WordPress than the site's replaces the core files (never wp-content:
+# uploads, plugins and themes stay) and wp-install.php upgrades the database;
+# the tree's upgrade.sh backed the site up first. An older one never starts.
 if [ ! -e "$webroot/wp-includes/version.php" ]; then
   echo "wordpress: copying WordPress into the volume"
   cp -a /usr/src/wordpress/. "$webroot/"
   chown -R www-data:www-data "$webroot"
+else
+  site_version=$(wordpress_version "$webroot")
+  image_version=$(wordpress_version /usr/src/wordpress)
+  if [ -z "$site_version" ] || [ -z "$image_version" ]; then
+    die "cannot read WordPress's version (wp-includes/version.php)"
+  fi
+  if version_lt "$image_version" "$site_version"; then
+    die "this image's WordPress $image_version is older than the site's $site_version: refusing to start, nothing was changed (use an image of $site_version or newer, or restore a backup taken before the upgrade)"
+  elif version_lt "$site_version" "$image_version"; then
+    echo "wordpress: replacing WordPress $site_version's core files with $image_version's (wp-content is kept)"
+    tar -C /usr/src/wordpress --exclude=./wp-content -cf - . | tar -C "$webroot" -xf -
+    find "$webroot" -path "$webroot/wp-content" -prune -o ! -user www-data -exec chown www-data:www-data {} +
+    export WP_UPGRADED_FROM="$site_version"
+  fi
 fi
 
 # 2. Salts: random, made once, kept with the site.

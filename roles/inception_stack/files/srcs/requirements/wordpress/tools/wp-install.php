@@ -3,8 +3,9 @@
 // Ansible managed
 //
 // Install WordPress once, with no wp-cli and no install page: the site, its
-// administrator and a second, ordinary user. Each step is skipped when done,
-// so an interrupted first start finishes at the next one.
+// administrator and a second, ordinary user; and upgrade the database once
+// when the files are of a newer WordPress than it. Each step is skipped when
+// done, so an interrupted first start finishes at the next one.
 
 function setting(string $name): string
 {
@@ -73,4 +74,22 @@ if (!username_exists($user)) {
         'user_pass' => wp_slash(setting('WP_USER_PASSWORD')),
         'role' => 'author',
     ]), "creating the user $user");
+}
+
+// Files of a newer WordPress than the database (an upgrade in place, or one
+// an earlier start left unfinished): WordPress's own database upgrade, once.
+global $wp_db_version, $wp_version;
+$stored_db_version = (int) get_option('db_version');
+if ($stored_db_version < $wp_db_version) {
+    wp_upgrade();
+    wp_cache_flush();
+    $upgraded_db_version = (int) get_option('db_version', 0);
+    if ($upgraded_db_version !== (int) $wp_db_version) {
+        fwrite(STDERR, "wp-install: the database upgrade to WordPress $wp_version did not finish "
+            . "(db_version $upgraded_db_version, $wp_db_version expected)\n");
+        exit(1);
+    }
+    $from = getenv('WP_UPGRADED_FROM') ?: 'an earlier version';
+    fwrite(STDERR, "wp-install: upgraded WordPress from $from to $wp_version "
+        . "(database version $stored_db_version to $wp_db_version)\n");
 }
