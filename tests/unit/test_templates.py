@@ -136,6 +136,14 @@ def test_php_files_pass_php_lint(rendered, tmp_path):
     assert subprocess.run(["php", "-l", str(planted)], capture_output=True, check=False).returncode != 0
 
 
+def test_every_script_the_role_copies_can_run():
+    # The tree takes each file's mode from its source's executable bit: a
+    # script without it fails where make or the playbook runs it.
+    scripts = [path for _, path in STATIC if path.read_text(errors="replace").startswith("#!")]
+    assert len(scripts) > 10
+    assert [str(path) for path in scripts if not os.access(path, os.X_OK)] == []
+
+
 def test_entrypoints_exec_their_command_and_background_nothing(rendered):
     for name, text in rendered.items():
         if name.endswith("docker-entrypoint.sh"):

@@ -48,7 +48,8 @@ data_version() {
 }
 
 # mariadb-upgrade in the running server (over its socket, as root), then the
-# mark; its line goes to the container's log too.
+# mark. Its line is the caller's (upgrade.sh's, in make's or the playbook's
+# output): a docker exec cannot write to the daemon's log.
 upgrade_data() {
   local from
   from=$(data_version)
@@ -59,7 +60,7 @@ upgrade_data() {
   mariadb-upgrade --user=root --silent || die "mariadb-upgrade from $from to $server_version failed (see above)"
   printf '%s\n' "$server_version" > "$version_mark"
   chown mysql:mysql "$version_mark"
-  echo "mariadb: upgraded the data folder from MariaDB $from to $server_version" | tee /proc/1/fd/1
+  echo "mariadb: upgraded the data folder from MariaDB $from to $server_version"
 }
 
 # A database or account name: the inventory's pre-flight allows only these.
