@@ -166,13 +166,15 @@ def test_make_upgrades_wordpress_and_mariadb_and_keeps_everything(host, target, 
         f"MariaDB {old['mariadb']} to {now['mariadb']}; "
         f"the copy taken before: {target.data}/backups/pre-upgrade-"
     ) in upgraded.stdout
-    # One line each, with both versions: WordPress's in its log, MariaDB's
-    # (mariadb-upgrade through docker exec) in make's output.
-    wordpress_log = host.run("docker logs wordpress").stderr
-    assert (
+    # One line each, with both versions: WordPress's in its log and make's
+    # output, MariaDB's (mariadb-upgrade through docker exec) in make's.
+    wordpress_line = (
         f"wp-install: upgraded WordPress from {old['wordpress']} to {now['wordpress']} "
         f"(database version {old['db_version']} to {now['db_version']})"
-    ) in wordpress_log, wordpress_log[-2000:]
+    )
+    wordpress_log = host.run("docker logs wordpress").stderr
+    assert wordpress_line in wordpress_log, wordpress_log[-2000:]
+    assert wordpress_line in upgraded.stdout
     assert f"mariadb: upgraded the data folder from MariaDB {old['mariadb']} to {now['mariadb']}" in (
         upgraded.stdout
     )

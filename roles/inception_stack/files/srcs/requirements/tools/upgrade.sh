@@ -102,12 +102,14 @@ restart_nginx() {
   fi
 }
 
-# One service on its new image, alone (no dependency wait), until healthy.
-# A restart means its entrypoint failed: with restart: unless-stopped it would
-# loop, and `compose up --wait` would wait for good.
+# One service on its new image, until healthy (what it depends on is healthy
+# already; --no-deps would give it another configuration hash, and the next
+# `compose up` would recreate it). A restart means its entrypoint failed: with
+# restart: unless-stopped it would loop, and `compose up --wait` would wait for
+# good.
 start_and_watch() {
   local service=$1 state deadline=$((SECONDS + timeout))
-  $COMPOSE up --detach --no-build --no-deps "$service" > /dev/null || return 1
+  $COMPOSE up --detach --no-build "$service" > /dev/null || return 1
   while [ "$SECONDS" -lt "$deadline" ]; do
     state=$(docker inspect --format '{{.State.Status}} {{.RestartCount}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$service") || return 1
     case $state in
@@ -147,6 +149,8 @@ if ! start_and_watch mariadb || ! docker exec mariadb docker-entrypoint.sh upgra
   put_back
 fi
 restart_nginx
+# WordPress's own line, with both versions, for whoever reads this run.
+docker logs wordpress 2>&1 | grep '^wp-install: upgraded' | tail -n 1 || true
 for service in "${kept[@]}"; do
   docker image rm "$service:$tag-before-upgrade" > /dev/null
 done
