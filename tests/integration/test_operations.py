@@ -24,6 +24,7 @@ import pytest
 from tests.support.site import (
     LOOPBACK,
     https_get,
+    make,
     mariadb_query,
     run_site_playbook,
     site_state,
@@ -211,10 +212,6 @@ def test_two_runs_at_once_one_waits_its_turn_by_stopping(host, backup):
     host.check_output("docker exec backup flock --timeout 120 /run/backup/lock true")
     assert host.check_output("docker exec backup cat /backups/.last-run").startswith("ok ")
     assert health(host, "backup") == (0, "")
-
-
-def make(host, target, *args: str):
-    return host.run("make -C %s " + " ".join(shlex.quote(a) for a in args), target.tree)
 
 
 def newest_backup(host, target) -> str:

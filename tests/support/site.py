@@ -234,6 +234,11 @@ def wordpress_php(host, code: str) -> str:
     )
 
 
+def make(host, target, *args: str):
+    """Run the tree's own make on the target, as an operator does; its result."""
+    return host.run("make -C %s " + " ".join(shlex.quote(a) for a in args), target.tree)
+
+
 def wait_until_healthy(host, services=SERVICES, timeout: float = 300) -> float:
     """Wait until every service's container is running and healthy; return the seconds it took."""
     started = time.monotonic()

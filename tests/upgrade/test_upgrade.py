@@ -26,6 +26,7 @@ import pytest
 
 from tests.support.site import (
     https_get,
+    make,
     mariadb_query,
     run_site_playbook,
     site_state,
@@ -74,10 +75,6 @@ def flat(run) -> str:
     """A run's output with each stretch of white space as one space: Ansible's
     YAML results fold long lines."""
     return " ".join((run.stdout + run.stderr).split())
-
-
-def make(host, target, *args: str):
-    return host.run("make -C %s " + " ".join(shlex.quote(a) for a in args), target.tree)
 
 
 def container_ids(host) -> dict[str, str]:

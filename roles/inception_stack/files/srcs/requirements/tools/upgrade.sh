@@ -31,9 +31,11 @@ timeout=${UPGRADE_TIMEOUT:-900}
 
 version_lt() { [ "$1" != "$2" ] && [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1)" = "$1" ]; }
 first_version() { sed -n '1s/^\([0-9][0-9.]*\).*/\1/p'; }
+# The version a WordPress version.php on standard input names.
+wordpress_version() { sed -n "s/^\$wp_version = '\([^']*\)';.*/\1/p"; }
 
 # What the site holds: read from its folders (nothing yet: a new site).
-site_wordpress=$(sed -n "s/^\$wp_version = '\([^']*\)';.*/\1/p" "$data/wordpress/wp-includes/version.php" 2> /dev/null || true)
+site_wordpress=$(wordpress_version 2> /dev/null < "$data/wordpress/wp-includes/version.php" || true)
 site_mariadb=""
 for file in .inception-server-version mariadb_upgrade_info mysql_upgrade_info; do
   if [ -s "$data/mariadb/$file" ]; then
@@ -44,8 +46,8 @@ done
 [ -n "$site_wordpress$site_mariadb" ] || exit 0
 
 # What the images carry, read from the images themselves (no network).
-image_wordpress=$(docker run --rm --network none --entrypoint sed "wordpress:$tag" \
-  -n "s/^\$wp_version = '\([^']*\)';.*/\1/p" /usr/src/wordpress/wp-includes/version.php)
+image_wordpress=$(docker run --rm --network none --entrypoint cat "wordpress:$tag" \
+  /usr/src/wordpress/wp-includes/version.php | wordpress_version)
 image_mariadb=$(docker run --rm --network none --entrypoint mariadbd "mariadb:$tag" --version |
   sed -n 's/.* Ver \([0-9][0-9.]*\).*/\1/p')
 if [ -z "$image_wordpress" ] || [ -z "$image_mariadb" ]; then
