@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import ftplib
+import hashlib
 import json
 import shlex
 import ssl
@@ -391,6 +392,19 @@ def wordpress_accepts(target, user: str, password: str) -> bool:
     return True
 
 
+def secret_labels(host, services: list[str]) -> dict[str, dict[str, str]]:
+    """Each service's secret-digest labels, by service."""
+    inspected = json.loads(host.check_output("docker inspect " + " ".join(services)))
+    return {
+        container["Name"].lstrip("/"): {
+            label: value
+            for label, value in (container["Config"]["Labels"] or {}).items()
+            if label.startswith("org.inception.secret-digest.")
+        }
+        for container in inspected
+    }
+
+
 def test_a_password_changed_in_the_inventory_takes_effect_on_the_next_run(host, target, secret_values):
     old = dict(secret_values)
     # Characters a shell, SQL, PHP, Redis's ACL file or db_load would read as
@@ -415,9 +429,20 @@ def test_a_password_changed_in_the_inventory_takes_effect_on_the_next_run(host, 
         new["adminer_password"] = inventory["inception_adminer_password"] = f"Adminer{token}"
     if ftp:
         new["ftp_password"] = inventory["inception_ftp_password"] = f"Ftp{token}"
+    labels_before = secret_labels(host, target.services)
     run_site_playbook(host, json.dumps(inventory))
     try:
         wait_until_healthy(host, target.services)
+        # Each service that reads a rotated secret carries its new digest.
+        labels_after = secret_labels(host, target.services)
+        assert labels_after["wordpress"].keys() == labels_before["wordpress"].keys()
+        assert "org.inception.secret-digest.db_password" in labels_after["wordpress"]
+        assert not [
+            (service, label)
+            for service, labels in labels_after.items()
+            for label, digest in labels.items()
+            if digest == labels_before[service][label]
+        ]
         assert https_get(target, f"/?uncached={uuid.uuid4().hex}").status == 200
         assert database_accepts(host, "wordpress", new["db_password"])
         assert not database_accepts(host, "wordpress", old["db_password"])
@@ -445,6 +470,13 @@ def test_a_password_changed_in_the_inventory_takes_effect_on_the_next_run(host, 
         inspected = host.check_output("docker inspect " + " ".join(target.services))
         logs = host.run("for c in %s; do docker logs $c 2>&1; done", " ".join(target.services)).stdout
         assert not [name for name, value in new.items() if value in inspected or value in logs]
+        # Nor a plain hash of one, which a short password's could be found from.
+        assert not [
+            name
+            for name, value in new.items()
+            if hashlib.sha256(f"{value}\n".encode()).hexdigest() in inspected
+            or hashlib.sha256(value.encode()).hexdigest() in inspected
+        ]
     finally:
         # Back to the inventory's own values, as the target was.
         run_site_playbook(host)

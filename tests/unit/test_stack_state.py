@@ -65,6 +65,12 @@ def test_services_changed_elsewhere_are_built_once():
     assert built == ["mariadb", "portainer"]
 
 
+def test_a_service_whose_upgrade_was_put_back_is_built_again():
+    """upgrade.sh keeps a new image that failed as <tag>-failed-upgrade."""
+    present = [*ALL_PRESENT, image("wordpress:1.0.0-failed-upgrade"), image("mariadb:0.9.0-failed-upgrade")]
+    assert inception_images_to_build(LAYOUT, [], present, "1.0.0", []) == ["wordpress"]
+
+
 @pytest.mark.parametrize("as_array", [False, True], ids=["one-object-a-line", "one-array"])
 def test_the_stack_is_up_when_every_service_runs_healthy(as_array):
     containers = [container(s) for s in SERVICES]

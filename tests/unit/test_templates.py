@@ -441,3 +441,37 @@ def test_the_services_restarted_on_rotation_are_those_that_read_each_secret():
         if services - {"mariadb"} and name != "credentials.txt" and not name.startswith("server.")
     }
     assert {name: set(services) for name, services in readers.items()} == expected
+
+
+def test_each_service_carries_a_digest_of_each_secret_it_reads_at_start():
+    """Where the playbook wrote the secrets, the compose file labels each
+    service with the digest of every secret it reads at its start: a new
+    password recreates exactly those (compose would not, for a file's
+    content). The certificate's serial stays beside them; an exported tree
+    (no secret) carries none."""
+    readers = yaml.safe_load((STACK / "vars" / "main.yml").read_text())["inception_stack_secret_readers"]
+    files = [*readers, "db_root_password.txt", "credentials.txt"]
+    digests = {file: f"{index:064x}" for index, file in enumerate(files, start=1)}
+    compose = yaml.safe_load(
+        render(
+            STACK,
+            STACK / "templates/srcs/docker-compose.yml.j2",
+            inception_stack_bonus=ALL_BONUS,
+            inception_stack_certificate_serial="1f",
+            inception_stack_secrets_written={"digests": digests},
+        )
+    )
+    for name, service in compose["services"].items():
+        labels = service.get("labels", {})
+        expected = {
+            f"org.inception.secret-digest.{file.removesuffix('.txt')}": digests[file]
+            for file, services in readers.items()
+            if name in services
+        }
+        assert {key: value for key, value in labels.items() if "secret-digest" in key} == expected, name
+        serves_tls = "tls_certificate" in service["secrets"] if "secrets" in service else False
+        assert (labels.get("org.inception.certificate-serial") == "1f") == serves_tls, name
+    assert "org.inception.secret-digest.db_password" in compose["services"]["wordpress"]["labels"]
+    assert "labels" not in compose["services"]["mariadb"]  # its two: read to initialise only
+    exported = render(STACK, STACK / "templates/srcs/docker-compose.yml.j2", inception_stack_bonus=ALL_BONUS)
+    assert "secret-digest" not in exported

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -169,3 +171,36 @@ def test_with_a_record_its_own_files_are_rotated_and_others_kept(tree):
     rc, result = run_module({**args, "contents": ["listen 9443;\n", tree["contents"][1]]})
     assert rc == 0, result
     assert not result["changed"], result
+
+
+def test_digests_are_keyed_follow_each_file_and_the_key_is_made_once(tree):
+    """A label can follow a secret: its digest moves when the file does, and is
+    no plain sha256 (which a short password's could be found from)."""
+    args = {**tree, "keep_existing": True, "record": ".written", "digest_key": ".digest-key"}
+    rc, first = run_module(args)
+    assert rc == 0, first
+    key_file = Path(tree["root"], ".digest-key")
+    key = key_file.read_bytes()
+    assert len(key) == 32
+    assert oct(key_file.stat().st_mode & 0o7777) == "0o600"
+    content = tree["contents"][0].encode()
+    assert first["digests"]["conf/a.conf"] == hmac.new(key, content, hashlib.sha256).hexdigest()
+    assert hashlib.sha256(content).hexdigest() not in json.dumps(first)
+    # The same files again: the same digests, the key kept, nothing changed.
+    rc, again = run_module(args)
+    assert rc == 0, again
+    assert not again["changed"], again
+    assert again["digests"] == first["digests"]
+    assert key_file.read_bytes() == key
+    # A file someone else changed is kept: its digest is the kept content's.
+    Path(tree["root"], "conf/a.conf").write_text("made by hand\n")
+    rc, kept = run_module(args)
+    assert rc == 0, kept
+    assert kept["kept"] == ["conf/a.conf"]
+    assert kept["digests"]["conf/a.conf"] == hmac.new(key, b"made by hand\n", hashlib.sha256).hexdigest()
+    assert kept["digests"]["conf/deep/run.sh"] == first["digests"]["conf/deep/run.sh"]
+    # Check mode on a fresh tree makes no key and promises no digest.
+    rc, checked = run_module({**args, "root": tree["root"] + "-new"}, check=True)
+    assert rc == 0, checked
+    assert checked["digests"] == {}
+    assert not Path(tree["root"] + "-new").exists()

@@ -145,6 +145,23 @@ def test_a_failed_upgrade_puts_back_the_data_and_the_images_it_ran(host, target,
         host.check_output("docker images --format '{{.Tag}}' --filter reference='*:*-before-upgrade'") == ""
     )
     wordpress_login(target, target.admin_user, secret_values["wp_admin_password"])
+    # The new images stay aside, so that the next run tries again: the
+    # playbook's next run, its cause still there, fails the same way (it
+    # neither skips the upgrade nor starts the new images without one).
+    assert failed_upgrade_images(host) == ["mariadb", "wordpress"]
+    again = run_site_playbook(host, REHEARSAL, expect_success=False)
+    assert again.returncode != 0
+    assert "back as it was, on the images it ran before" in flat(again), flat(again)[-3000:]
+    assert versions(host) == before["versions"]
+    assert site_state(host) == before["state"]
+    assert len(host.check_output("ls -d %s/backups/pre-upgrade-*", target.data).split()) == 2
+
+
+def failed_upgrade_images(host) -> list[str]:
+    listed = host.check_output(
+        "docker images --format '{{.Repository}}' --filter reference='*:*-failed-upgrade'"
+    )
+    return sorted(listed.split())
 
 
 def test_make_upgrades_wordpress_and_mariadb_and_keeps_everything(host, target, before, secret_values):
@@ -183,7 +200,8 @@ def test_make_upgrades_wordpress_and_mariadb_and_keeps_everything(host, target, 
     )
     wordpress_login(target, target.admin_user, secret_values["wp_admin_password"])
     wordpress_login(target, target.user, secret_values["wp_user_password"])
-    assert len(host.check_output("ls -d %s/backups/pre-upgrade-*", target.data).split()) == 2
+    assert len(host.check_output("ls -d %s/backups/pre-upgrade-*", target.data).split()) == 3
+    assert failed_upgrade_images(host) == []
 
 
 def test_the_playbook_then_changes_nothing(host):
@@ -207,8 +225,15 @@ def test_the_older_images_are_refused_and_nothing_changes(host, target):
     assert container_ids(host) == running
     assert versions(host) == upgraded
     assert generator(target) == upgraded["wordpress"]
+    # The containers' images have their names back (a `compose up` of the
+    # playbook recreates nothing); the refused ones are set aside.
+    assert failed_upgrade_images(host) == ["mariadb", "wordpress"]
+    tag = target.image_tag
+    for service in ("mariadb", "wordpress"):
+        image = host.check_output("docker image inspect --format '{{.Id}}' %s", f"{service}:{tag}")
+        assert image == host.check_output("docker inspect --format '{{.Image}}' %s", service)
 
-    # Started by hand on the same data, each entrypoint refuses by itself.
+    # Started by hand on the same data, each refused image's entrypoint refuses by itself.
     compose = (
         f"docker compose --project-directory {target.tree}/srcs --file {target.tree}/srcs/docker-compose.yml"
     )
@@ -216,7 +241,12 @@ def test_the_older_images_are_refused_and_nothing_changes(host, target):
         ("wordpress", "php-fpm8.2", f"is older than the site's {upgraded['wordpress']}: refusing to start"),
         ("mariadb", "mariadbd", f"is older than the MariaDB {upgraded['mariadb']} that wrote"),
     ):
-        refused = host.run(f"{compose} run --rm --no-deps {service} {command}")
+        running_image = host.check_output("docker inspect --format '{{.Image}}' %s", service)
+        host.check_output("docker tag %s %s", f"{service}:{tag}-failed-upgrade", f"{service}:{tag}")
+        try:
+            refused = host.run(f"{compose} run --rm --no-deps {service} {command}")
+        finally:
+            host.check_output("docker tag %s %s", running_image, f"{service}:{tag}")
         assert refused.rc != 0
         assert message in refused.stdout + refused.stderr, refused.stderr[-1000:]
     assert container_ids(host) == running

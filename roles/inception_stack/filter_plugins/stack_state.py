@@ -18,6 +18,8 @@ def inception_images_to_build(
 ) -> list[str]:
     """The services whose image must be built: those missing under ``tag``,
     those with a file among ``written`` (the tree's files written this run),
+    those whose last upgrade failed and was put back (upgrade.sh keeps the
+    new image as ``<tag>-failed-upgrade``: built again, it is tried again),
     and ``also_changed`` (services changed by other means). Sorted, once each.
     """
     sources = layout["templated"] + layout["static"]
@@ -29,8 +31,14 @@ def inception_images_to_build(
         for repo_tag in image.get("RepoTags") or []
         if repo_tag.endswith(f":{tag}")
     }
+    failed_upgrade = {
+        repo_tag.rpartition(":")[0]
+        for image in images
+        for repo_tag in image.get("RepoTags") or []
+        if repo_tag.endswith(f":{tag}-failed-upgrade")
+    }
     missing = set(layout["services"]) - present
-    return sorted(changed | missing | set(also_changed))
+    return sorted(changed | missing | (failed_upgrade & set(layout["services"])) | set(also_changed))
 
 
 def _containers(compose_ps_stdout: str) -> list[dict]:

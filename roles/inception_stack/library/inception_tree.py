@@ -65,6 +65,13 @@ options:
         RV(rotated)); a file changed by someone else since (or never written by the module,
         such as one the tree's make created) is kept.
     type: str
+  digest_key:
+    description:
+      - A file below O(root) holding a random key, made once (mode 0600) when missing. With it,
+        the module returns RV(digests).
+      - A keyed digest (HMAC-SHA256) can be shown, in a container's label for example, without
+        helping anyone guess a password: a plain sha256 of a short password can be searched.
+    type: str
 """
 
 RETURN = r"""
@@ -93,10 +100,17 @@ rotated:
   type: list
   elements: str
   returned: always
+digests:
+  description:
+    - With O(digest_key), each file's HMAC-SHA256 under that key, of its content as it is after
+      the run (written or kept), by path relative to root. Empty in check mode while the key is missing.
+  type: dict
+  returned: always
 """
 
 import grp
 import hashlib
+import hmac
 import json
 import os
 import pwd
@@ -217,6 +231,25 @@ def _write_files(module: AnsibleModule, root: str, files: list, uid: int, gid: i
     return done
 
 
+def _digests(
+    module: AnsibleModule, root: str, files: list, kept: list, ids: tuple[int, int]
+) -> dict[str, str]:
+    """Each file's HMAC under the key file (made once when missing), of its
+    content after the run: the given one, or the one on disk where it was kept."""
+    key_path = os.path.join(root, _relative(module, module.params["digest_key"], "digest_key"))
+    key = _current(key_path)
+    if key is None:
+        if module.check_mode:
+            return {}
+        key = os.urandom(32)
+        _write(key_path, key, 0o600, *ids)
+    digests = {}
+    for path, content, _mode in files:
+        after = _current(os.path.join(root, path)) if path in kept else content
+        digests[path] = hmac.new(key, after, hashlib.sha256).hexdigest()
+    return digests
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -230,6 +263,7 @@ def main() -> None:
             "group": {"type": "str"},
             "keep_existing": {"type": "bool", "default": False},
             "record": {"type": "str"},
+            "digest_key": {"type": "str"},
         },
         supports_check_mode=True,
     )
@@ -271,10 +305,17 @@ def main() -> None:
     if module.params["record"] is not None:
         _relative(module, module.params["record"], "record")
     done = _write_files(module, root, files, uid, gid)
+    key_made = module.params["digest_key"] is not None and not os.path.exists(
+        os.path.join(root, module.params["digest_key"])
+    )
+    digests = {}
+    if module.params["digest_key"] is not None:
+        digests = _digests(module, root, files, done["kept"], (uid, gid))
 
     module.exit_json(
-        changed=bool(done["written"] or done["rotated"] or folders_made or done["modes_set"]),
+        changed=bool(done["written"] or done["rotated"] or folders_made or done["modes_set"] or key_made),
         folders_made=folders_made,
+        digests=digests,
         **done,
     )
 

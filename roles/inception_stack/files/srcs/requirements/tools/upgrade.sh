@@ -13,8 +13,12 @@
 #     WordPress, whose entrypoint replaces the core files and upgrades its
 #     database, and waits until both are healthy;
 #   - if that fails, puts the copied folders back, starts the images it kept,
-#     and exits 1: the site is as it was.
-# An image older than the site is refused before anything is touched.
+#     and exits 1: the site is as it was. The new images stay, tagged
+#     <service>:<tag>-failed-upgrade: the playbook's next run builds them
+#     again and tries once more, as `make` always does.
+# An image older than the site is refused before the data is touched: the
+# images the containers run get their names back (a later `compose up`
+# recreates nothing), the refused ones are kept as <service>:<tag>-failed-upgrade.
 #   upgrade.sh DATA_DIR TAG
 # with COMPOSE set to the tree's compose command, and UPGRADE_TIMEOUT (900 s)
 # the seconds each new image may take to become healthy (mariadb-upgrade of a
@@ -43,7 +47,33 @@ for file in .inception-server-version mariadb_upgrade_info mysql_upgrade_info; d
     break
   fi
 done
-[ -n "$site_wordpress$site_mariadb" ] || exit 0
+# An earlier attempt's images, kept to be tried again: done with them.
+forget_failed_attempts() {
+  local service
+  for service in mariadb wordpress; do
+    docker image rm "$service:$tag-failed-upgrade" > /dev/null 2>&1 || true
+  done
+}
+
+# Refused: the containers' own images get their names back, the refused
+# ones are set aside, so that whoever runs next (make, the playbook) sees the
+# refusal again instead of starting them.
+refuse() {
+  local service running
+  for service in mariadb wordpress; do
+    running=$(docker inspect --format '{{.Image}}' "$service" 2> /dev/null) || continue
+    if [ "$(docker image inspect --format '{{.Id}}' "$service:$tag")" != "$running" ]; then
+      docker tag "$service:$tag" "$service:$tag-failed-upgrade"
+      docker tag "$running" "$service:$tag"
+    fi
+  done
+  die "$*"
+}
+
+if [ -z "$site_wordpress$site_mariadb" ]; then
+  forget_failed_attempts
+  exit 0
+fi
 
 # What the images carry, read from the images themselves (no network).
 image_wordpress=$(docker run --rm --network none --entrypoint cat "wordpress:$tag" \
@@ -59,12 +89,15 @@ for pair in "WordPress:wordpress:$site_wordpress:$image_wordpress" "MariaDB:mari
   IFS=: read -r name service site image <<< "$pair"
   [ -n "$site" ] || continue
   if version_lt "$image" "$site"; then
-    die "the image $service:$tag carries $name $image, older than the site's $name $site: nothing was changed (build the images of $site or newer)"
+    refuse "the image $service:$tag carries $name $image, older than the site's $name $site: nothing was changed, the containers keep the images they run (build the images of $site or newer)"
   elif version_lt "$site" "$image"; then
     jumps+=("$name $site to $image")
   fi
 done
-[ ${#jumps[@]} -gt 0 ] || exit 0
+if [ ${#jumps[@]} -eq 0 ]; then
+  forget_failed_attempts
+  exit 0
+fi
 summary=$(printf '%s, ' "${jumps[@]}")
 summary=${summary%, }
 say "upgrading $summary"
@@ -133,6 +166,7 @@ put_back() {
   done
   if [ ${#kept[@]} -eq 2 ]; then
     for service in "${kept[@]}"; do
+      docker tag "$service:$tag" "$service:$tag-failed-upgrade"
       docker tag "$service:$tag-before-upgrade" "$service:$tag"
     done
     $COMPOSE up --detach --no-build --wait --wait-timeout "$timeout" > /dev/null ||
@@ -156,4 +190,5 @@ docker logs wordpress 2>&1 | grep '^wp-install: upgraded' | tail -n 1 || true
 for service in "${kept[@]}"; do
   docker image rm "$service:$tag-before-upgrade" > /dev/null
 done
+forget_failed_attempts
 say "upgraded $summary; the copy taken before: $backup"
