@@ -14,7 +14,7 @@ export ANSIBLE_FORCE_COLOR ?= 0
 INVENTORY ?= inventory/container
 TARGET_INVENTORY := $(INVENTORY)
 # Every shell script of the repository (the tree's own are checked in the unit tier).
-SHELL_SCRIPTS := $(shell grep -l '^\#!.*bash' scripts/* .ci/run)
+SHELL_SCRIPTS := $(shell grep -l '^\#!.*bash' scripts/* .ci/run) $(wildcard benchmarks/reference-stack/*/*.sh)
 # testinfra against that target
 TESTINFRA_TARGET := --hosts=all --connection=ansible --ansible-inventory=$(TARGET_INVENTORY)
 
@@ -86,7 +86,7 @@ rehearsal: venv ## Rehearse the evaluation on a provisioned target: one PASS/FAI
 target-destroy: venv ## Remove the persistent container target and its Docker volume
 	ansible-playbook -i $(TARGET_INVENTORY) playbooks/container_target.yml -e container_target_state=absent
 
-benchmark: venv ## Measure provisioning, serving, footprint and rebuild on a throw-away target (~6 min)
+benchmark: venv ## Measure provisioning, serving, footprint and rebuild on a throw-away target, beside an untuned reference stack (~8 min)
 	scripts/benchmark
 
 images: ## Build the base and target images from Debian's archive (reused when up to date)
