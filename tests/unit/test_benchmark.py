@@ -50,3 +50,64 @@ def test_the_reference_stack_is_debians_untuned():
     conf = (REFERENCE / "nginx" / "reference.conf").read_text()
     assert "cache" not in conf
     assert "http2" not in conf
+
+
+def _wrk(rps: float, p50: float) -> dict:
+    return {
+        "connections": 8,
+        "requests_per_s": rps,
+        "p50_ms": p50,
+        "p99_ms": p50 * 2,
+        "non_2xx": 0,
+        "socket_errors": 0,
+    }
+
+
+def _h2load(rps: float, protocol: str) -> dict:
+    return {
+        "clients": 64,
+        "urls": 7,
+        "protocol": protocol,
+        "requests_per_s": rps,
+        "pages_per_s": rps / 7,
+        "mean_ms": 50.0,
+        "failed": 0,
+        "non_2xx": 0,
+    }
+
+
+WRK_CASES = ("a_static_64", "b_uncached_8", "b_uncached_1", "c_served_64")
+
+
+def test_the_report_gives_each_case_as_a_ratio_to_the_reference():
+    """markdown() and svg_plot() on a result shaped as the benchmark writes it."""
+    ours = {name: _wrk(rps, 10.0) for name, rps in zip(WRK_CASES, (7000, 80, 40, 6300), strict=True)}
+    reference = {name: _wrk(rps, 20.0) for name, rps in zip(WRK_CASES, (7000, 40, 20, 35), strict=True)}
+    ours["d_page_and_assets_64"] = _h2load(3500, "h2")
+    reference["d_page_and_assets_64"] = _h2load(350, "http/1.1")
+    names = [*benchmark.SERVICES, "debian", *(f"reference-{n}" for n in benchmark.REFERENCE_SERVICES)]
+    images = {name: {"size_mib": 100.0, "shared_mib": 70.0, "unique_mib": 30.0} for name in names}
+    serving = {
+        "ours": ours,
+        "reference": reference,
+        "ours_http1": {"d_page_and_assets_64": _h2load(3000, "http/1.1")},
+        "page_bytes": 27000,
+    }
+    result = {
+        "provisioning": {"cold_s": 100, "warm_s": 10, "warm_changed": 0},
+        "serving": serving,
+        "footprint": {"images": images, "together_mib": 160.0, "reference_together_mib": 320.0},
+        "idle_memory": {**dict.fromkeys(benchmark.SERVICES, 40.0), "total": 120.0, "reference_total": 150.0},
+        "rebuild": {"changed_s": 4.0, "reverted_s": 4.0},
+        "reference_up_s": 50,
+    }
+    report = benchmark.markdown(result)
+    assert "| (c) as served, 64 |" in report
+    assert "| 180.00 x req/s |" in report
+    assert "| 2.00 x req/s |" in report  # the uncached page, 80 against 40
+    assert "HTTP/2 / HTTP/1.1: 1.17 x req/s" in report
+    assert "0.50 x (lower is smaller)" in report  # the images
+    assert "same size: 0.90 x (goal ≥ 0.9: met)" in report
+    plot = benchmark.svg_plot(serving)
+    assert plot.startswith("<svg")
+    assert "180.00 x" in plot
