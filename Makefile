@@ -19,7 +19,7 @@ SHELL_SCRIPTS := $(shell grep -l '^\#!.*bash' scripts/* .ci/run) $(wildcard benc
 TESTINFRA_TARGET := --hosts=all --connection=ansible --ansible-inventory=$(TARGET_INVENTORY)
 
 .DEFAULT_GOAL := help
-.PHONY: help up test prerequisites venv lint unit molecule submission-tier upgrade-tier submission vm box target target-verify rehearsal target-destroy benchmark images docs clean
+.PHONY: help up test prerequisites venv lint unit molecule submission-tier upgrade-tier submission vm box target target-verify rehearsal target-destroy benchmark benchmark-size images docs clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-15s %s\n", $$1, $$2 }'
@@ -88,6 +88,9 @@ target-destroy: venv ## Remove the persistent container target and its Docker vo
 
 benchmark: venv ## Measure provisioning, serving, footprint and rebuild on a throw-away target, beside an untuned reference stack (~8 min)
 	scripts/benchmark
+
+benchmark-size: venv ## The same pages on the default small site and on a large one (10,000 posts; fixture cached in .cache/) (~8 min)
+	scripts/benchmark-size
 
 images: ## Build the base and target images from Debian's archive (reused when up to date)
 	scripts/build-debian-image --suite bookworm --tag debian:bookworm --try-pull --save .cache/images/debian-bookworm.tar.gz

@@ -243,6 +243,31 @@ def test_redis_requires_its_password(host, target):
     assert redis_cli(host, "ping") == "PONG"
 
 
+def redis_command_calls(host, command: str) -> tuple[int, int]:
+    """One command's calls and refused calls since Redis started."""
+    stats = redis_cli(host, "info", "commandstats")
+    found = re.search(rf"^cmdstat_{command}:calls=(\d+),.*rejected_calls=(\d+)", stats, re.M)
+    return (int(found[1]), int(found[2])) if found else (0, 0)
+
+
+def test_php_fpm_workers_keep_their_redis_connection_between_requests(host, target):
+    """phpredis checks a kept connection with ECHO before it reuses it: were
+    ECHO refused (it once was, by the ACL), every request would open a new
+    connection."""
+    require(target, "redis")
+    connections_before = redis_stat(host, "total_connections_received")
+    _, refused_before = redis_command_calls(host, "echo")
+    pages = 40
+    for _ in range(pages):
+        assert https_get(target, "/", {"Cookie": "wordpress_no_cache=1"}).status == 200
+    checks, refused = redis_command_calls(host, "echo")
+    assert refused == refused_before
+    assert checks >= pages - 8
+    # A new connection at most once per php-fpm worker (pm.max_children = 8),
+    # not once per page.
+    assert redis_stat(host, "total_connections_received") - connections_before <= 8
+
+
 @pytest.fixture(scope="module")
 def ftp(host, target, secret_values):
     """curl on the target, logging in as the FTP account from a netrc file

@@ -82,13 +82,15 @@ final class Inception_Object_Cache
             $password = is_readable('/run/inception/redis_password')
                 ? rtrim((string) file_get_contents('/run/inception/redis_password'), "\n") : '';
             // One connection per php-fpm worker, kept between requests.
-            if (!$redis->pconnect($host, 6379, INCEPTION_REDIS_TIMEOUT, 'inception')) {
-                throw new RuntimeException('no connection');
+            // phpredis sends the password itself (the context's "auth"):
+            // when it opens a connection, and with the ECHO by which it
+            // checks a kept one before reusing it. Redis's ACL must allow
+            // ECHO, or every request opens a new connection.
+            $auth = ['auth' => $password];
+            if (!$redis->pconnect($host, 6379, INCEPTION_REDIS_TIMEOUT, 'inception', 0, 0, $auth)) {
+                throw new RuntimeException('no connection, or the password was refused');
             }
             $redis->setOption(Redis::OPT_READ_TIMEOUT, INCEPTION_REDIS_TIMEOUT);
-            if (!$redis->auth($password)) {
-                throw new RuntimeException('password refused');
-            }
             // A write missed while Redis was out of reach: what it holds may
             // be stale, so it is emptied before anything is read from it.
             if ($this->shared && apcu_exists(INCEPTION_REDIS_STALE)) {

@@ -27,10 +27,12 @@ password=$(read_secret redis_password)
 install -d -m 0700 /run/redis
 digest=$(printf '%s' "$password" | sha256sum)
 # The account may run only what its clients use: the object cache (GET, SET,
-# SETEX, DEL, FLUSHDB), the healthcheck (PING), the restore (FLUSHALL) and
-# the look inside the docs and tests show (INFO, DBSIZE, SCAN, TTL). No
-# CONFIG, no KEYS, no EVAL, no DEBUG, no MODULE.
-commands='-@all +get +set +setex +del +flushdb +flushall +ping +info +dbsize +scan +ttl'
+# SETEX, DEL, FLUSHDB, and ECHO, with which phpredis checks a kept
+# connection before reusing it: refused, every request opened a new
+# connection), the healthcheck (PING), the restore (FLUSHALL) and the
+# look inside the docs and tests show (INFO, DBSIZE, SCAN, TTL). No CONFIG,
+# no KEYS, no EVAL, no DEBUG, no MODULE.
+commands='-@all +get +set +setex +del +flushdb +echo +flushall +ping +info +dbsize +scan +ttl'
 ( umask 077; printf 'user default on #%s ~* &* %s\n' "${digest%% *}" "$commands" > /run/redis/users.acl )
 chown -R redis:redis /run/redis
 unset password digest commands

@@ -1,0 +1,163 @@
+"""The large site's fixture (benchmarks/site-size/generate_site.py): what it
+writes is what `make benchmark-size` reports it measured.
+
+The rows' acceptance by MariaDB is checked where MariaDB runs: the benchmark
+loads them into a real site and counts them back."""
+
+from __future__ import annotations
+
+import collections
+import gzip
+import importlib.util
+import io
+import struct
+import sys
+import tarfile
+import zlib
+
+import pytest
+
+from tests.support.project import PROJECT
+
+_SPEC = importlib.util.spec_from_file_location(
+    "generate_site", PROJECT / "benchmarks" / "site-size" / "generate_site.py"
+)
+fixture = importlib.util.module_from_spec(_SPEC)
+sys.modules["generate_site"] = fixture  # its dataclass looks its module up there
+_SPEC.loader.exec_module(fixture)
+
+SMALL = fixture.Size(
+    posts=40, comments=300, users=5, attachments=8, categories=3, tags=10, autoloaded_options=12
+)
+
+
+def rows_by_table(size):
+    tables = collections.defaultdict(list)
+    for table, columns, values in fixture.site_rows(size, "site.test"):
+        names = [name.strip() for name in columns.split(",")]
+        assert len(names) == len(values), f"{table}: {len(values)} values for {len(names)} columns"
+        tables[table].append(dict(zip(names, values, strict=True)))
+    return tables
+
+
+@pytest.fixture(scope="module")
+def site():
+    return rows_by_table(SMALL)
+
+
+def test_the_counts_are_the_sizes(site):
+    posts = [row for row in site["wp_posts"] if row["post_type"] == "post"]
+    attachments = [row for row in site["wp_posts"] if row["post_type"] == "attachment"]
+    assert len(posts) == SMALL.posts
+    assert len(site["wp_comments"]) == SMALL.comments
+    assert len(site["wp_users"]) == SMALL.users
+    assert len(attachments) == SMALL.attachments
+    assert len(site["wp_options"]) == SMALL.autoloaded_options
+    assert {row["autoload"] for row in site["wp_options"]} == {"yes"}
+    assert len(site["wp_terms"]) == SMALL.categories + SMALL.tags
+
+
+def test_every_id_is_clear_of_a_new_sites(site):
+    """A new site holds posts, comments, users and terms with small IDs."""
+    for table, key in (("wp_posts", "ID"), ("wp_comments", "comment_ID"), ("wp_users", "ID"),
+                       ("wp_terms", "term_id")):  # fmt: skip
+        assert min(row[key] for row in site[table]) >= fixture.FIRST_ID
+
+
+def test_the_counts_wordpress_keeps_match_the_rows(site):
+    comments = collections.Counter(row["comment_post_ID"] for row in site["wp_comments"])
+    for post in site["wp_posts"]:
+        assert post["comment_count"] == comments[post["ID"]]
+    assert comments[fixture.BUSY_POST_ID] == fixture.BUSY_POST_COMMENTS
+    members = collections.Counter(row["term_taxonomy_id"] for row in site["wp_term_relationships"])
+    for term in site["wp_term_taxonomy"]:
+        assert term["count"] == members[term["term_taxonomy_id"]]
+    categories = {
+        row["term_taxonomy_id"] for row in site["wp_term_taxonomy"] if row["taxonomy"] == "category"
+    }
+    for post in (row for row in site["wp_posts"] if row["post_type"] == "post"):
+        chosen = {
+            r["term_taxonomy_id"] for r in site["wp_term_relationships"] if r["object_id"] == post["ID"]
+        }
+        assert chosen & categories, f"post {post['ID']} is in no category"
+
+
+def test_a_reply_answers_a_comment_of_its_own_post(site):
+    by_id = {row["comment_ID"]: row for row in site["wp_comments"]}
+    replies = [row for row in site["wp_comments"] if row["comment_parent"]]
+    assert replies
+    for reply in replies:
+        assert by_id[reply["comment_parent"]]["comment_post_ID"] == reply["comment_post_ID"]
+
+
+def test_each_image_is_a_posts_featured_image_with_its_file(site):
+    meta = collections.defaultdict(dict)
+    for row in site["wp_postmeta"]:
+        meta[row["post_id"]][row["meta_key"]] = row["meta_value"]
+    for attachment in (row for row in site["wp_posts"] if row["post_type"] == "attachment"):
+        assert meta[attachment["post_parent"]]["_thumbnail_id"] == str(attachment["ID"])
+        file = meta[attachment["ID"]]["_wp_attached_file"]
+        assert attachment["guid"] == f"https://site.test/wp-content/uploads/{file}"
+        assert f'"file";s:{len(file)}:"{file}";' in meta[attachment["ID"]]["_wp_attachment_metadata"]
+
+
+def test_the_search_terms_are_in_the_content():
+    posts = [v for t, _, v in fixture.site_rows(fixture.Size(posts=1200, comments=200), "site.test")
+             if t == "wp_posts"]  # fmt: skip
+    content = " ".join(values[4] for values in posts)
+    for term in (*fixture.SEARCH_TERMS, *fixture.RARE_TERMS):
+        assert all(word in content for word in term.split()), term
+
+
+def test_php_serialize_counts_bytes_as_php_does():
+    assert fixture.php_serialize({"author": True}) == 'a:1:{s:6:"author";b:1;}'
+    assert fixture.php_serialize({"w": 64, "é": "ü"}) == 'a:2:{s:1:"w";i:64;s:2:"é";s:2:"ü";}'
+    with pytest.raises(TypeError):
+        fixture.php_serialize(1.5)
+
+
+def test_sql_strings_keep_every_character():
+    assert fixture.sql_string("it's a \\ path\nand\0") == "'it\\'s a \\\\ path\\nand\\0'"
+
+
+def test_the_images_are_real_distinct_pngs():
+    first, second = fixture.png(64, 48, 1), fixture.png(64, 48, 2)
+    assert first != second
+    assert first.startswith(b"\x89PNG\r\n\x1a\n")
+    chunks, offset = {}, 8
+    while offset < len(first):
+        (length,) = struct.unpack(">I", first[offset : offset + 4])
+        kind, data = first[offset + 4 : offset + 8], first[offset + 8 : offset + 8 + length]
+        (crc,) = struct.unpack(">I", first[offset + 8 + length : offset + 12 + length])
+        assert crc == zlib.crc32(kind + data), kind
+        chunks[kind] = data
+        offset += 12 + length
+    assert struct.unpack(">II", chunks[b"IHDR"][:8]) == (64, 48)
+    assert len(zlib.decompress(chunks[b"IDAT"])) == 48 * (1 + 3 * 64)
+    assert list(chunks) == [b"IHDR", b"IDAT", b"IEND"]
+
+
+def test_the_output_is_the_same_bytes_each_time_and_cached_by_key(tmp_path):
+    first = fixture.generate(tmp_path / "a", SMALL)
+    second = fixture.generate(tmp_path / "b", SMALL)
+    for name in ("site.sql.gz", "uploads.tar"):
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+    assert first.name == fixture.cache_key(SMALL) != fixture.cache_key(fixture.Size())
+    sql = gzip.decompress((first / "site.sql.gz").read_bytes()).decode()
+    assert sql.startswith("SET autocommit=0")
+    assert sql.endswith("COMMIT;\n")
+    assert sql.count("INSERT INTO wp_comments ") == 1  # 300 rows, one batch of up to 500
+    with tarfile.open(first / "uploads.tar") as archive:
+        members = archive.getmembers()
+    assert [m.name for m in members[:2]] == ["2026", "2026/01"]
+    assert len([m for m in members if m.isfile()]) == SMALL.attachments
+    assert {(m.uid, m.gid) for m in members} == {(33, 33)}
+    (first / "site.sql.gz").write_bytes(b"changed")
+    assert fixture.generate(tmp_path / "a", SMALL) == first  # kept once complete
+    assert (first / "site.sql.gz").read_bytes() == b"changed"
+
+
+def test_the_inserts_are_batched():
+    out = io.StringIO()
+    fixture.write_sql(out, SMALL, batch=100)
+    assert out.getvalue().count("INSERT INTO wp_comments ") == 3
