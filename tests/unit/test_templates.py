@@ -125,7 +125,12 @@ def shellcheck(scripts: dict[str, str], folder: Path) -> subprocess.CompletedPro
 
 def test_php_files_pass_php_lint(rendered, tmp_path):
     php = {name: text for name, text in rendered.items() if name.endswith(".php")}
-    assert {Path(name).name for name in php} >= {"wp-config.php", "object-cache.php", "wp-install.php"}
+    assert {Path(name).name for name in php} >= {
+        "wp-config.php",
+        "object-cache.php",
+        "inception-excerpts.php",
+        "wp-install.php",
+    }
     for name, text in php.items():
         path = tmp_path / Path(name).name
         path.write_text(text)

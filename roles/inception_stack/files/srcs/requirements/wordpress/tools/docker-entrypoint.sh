@@ -68,11 +68,14 @@ if [ ! -e "$webroot/wp-salts.php" ]; then
   mv "$webroot/wp-salts.php.partial" "$webroot/wp-salts.php"
 fi
 
-# 3. The object cache drop-in belongs to the image: refreshed at every start.
-if ! cmp -s /usr/local/lib/inception/object-cache.php "$webroot/wp-content/object-cache.php"; then
-  install -o www-data -g www-data -m 0644 /usr/local/lib/inception/object-cache.php \
-    "$webroot/wp-content/object-cache.php"
-fi
+# 3. The object cache drop-in and the kept excerpts (a must-use plugin)
+# belong to the image: refreshed at every start.
+install -d -o www-data -g www-data -m 0755 "$webroot/wp-content/mu-plugins"
+for own in object-cache.php mu-plugins/inception-excerpts.php; do
+  if ! cmp -s "/usr/local/lib/inception/${own#mu-plugins/}" "$webroot/wp-content/$own"; then
+    install -o www-data -g www-data -m 0644 "/usr/local/lib/inception/${own#mu-plugins/}" "$webroot/wp-content/$own"
+  fi
+done
 
 # 4. The database password for php-fpm's workers: the Docker secret is
 # root-only, so root copies it for www-data into memory (a tmpfs).
