@@ -279,6 +279,28 @@ def write_sql(out: io.TextIOBase, size: Size, batch: int = 500) -> None:
     out.write("COMMIT;\n")
 
 
+# Which column of each table the fixture's rows are found by: their IDs all
+# start at FIRST_ID, the options by their names.
+_OWNED_BY = {
+    "wp_term_relationships": "object_id",
+    "wp_term_taxonomy": "term_taxonomy_id",
+    "wp_terms": "term_id",
+    "wp_comments": "comment_ID",
+    "wp_postmeta": "post_id",
+    "wp_posts": "ID",
+    "wp_usermeta": "user_id",
+    "wp_users": "ID",
+}
+
+
+def unload_sql() -> str:
+    """Statements that take every row of the fixture out again, and only those
+    (a new site's rows all have smaller IDs), in one transaction."""
+    statements = [f"DELETE FROM {table} WHERE {column} >= {FIRST_ID};" for table, column in _OWNED_BY.items()]
+    statements.append("DELETE FROM wp_options WHERE option_name LIKE 'fixture\\_plugin\\_option\\_%';")
+    return "START TRANSACTION;\n" + "\n".join(statements) + "\nCOMMIT;\n"
+
+
 def write_uploads(out: io.BufferedIOBase, size: Size) -> None:
     """The attachments' files, a tar of paths relative to wp-content/uploads/."""
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as archive:

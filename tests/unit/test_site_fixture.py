@@ -161,3 +161,50 @@ def test_the_inserts_are_batched():
     out = io.StringIO()
     fixture.write_sql(out, SMALL, batch=100)
     assert out.getvalue().count("INSERT INTO wp_comments ") == 3
+
+
+def test_unloading_takes_out_every_table_the_fixture_writes(site):
+    """The benchmark measures the small site again after the large one: the
+    fixture must come out whole, by IDs a new site never reaches."""
+    statements = fixture.unload_sql()
+    for table in site:
+        assert f"DELETE FROM {table} WHERE" in statements
+    assert all(row["option_name"].startswith("fixture_plugin_option_") for row in site["wp_options"])
+    assert "LIKE 'fixture\\_plugin\\_option\\_%'" in statements
+    assert statements.startswith("START TRANSACTION;")
+    assert statements.endswith("COMMIT;\n")
+
+
+def _size_benchmark():
+    spec = importlib.util.spec_from_loader(
+        "benchmark_size",
+        importlib.machinery.SourceFileLoader("benchmark_size", str(PROJECT / "scripts" / "benchmark-size")),
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["benchmark_size"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _site_run(p50_ms: float) -> dict:
+    case = {"p50_ms": p50_ms, "p99_ms": 2 * p50_ms, "requests_per_s": 1000 / p50_ms, "non_2xx": 0,
+            "socket_errors": 0}  # fmt: skip
+    facts = dict.fromkeys(("posts", "comments", "users", "attachments", "autoloaded_options",
+                           "autoload_bytes", "data_bytes", "mariadb_memory_mib"), 1)  # fmt: skip
+    return {
+        "pages": {page: {"1": dict(case), "8": dict(case)} for page in ("home", "post", "search",
+                                                                          "category", "dashboard")},
+        "facts": facts, "backup": {"seconds": 1.0, "size": "1M"}, "redis_hit_rate": 0.5,
+        "pages_checked": {"comments_shown": 1}, "slow_queries": [],
+    }  # fmt: skip
+
+
+def test_the_size_benchmark_compares_with_the_mean_of_the_small_sites_two_runs():
+    """Measured before and after the large site, the small site's drift cancels out."""
+    size_benchmark = _size_benchmark()
+    result = {"small": _site_run(10.0), "small_again": _site_run(30.0), "large": _site_run(30.0),
+              "load": {"generate_s": 0, "load_s": 1}}  # fmt: skip
+    result["large"]["pages"]["post"]["1"]["p50_ms"] = 30.5
+    table = size_benchmark.markdown(result)
+    assert "| home page | 1 | 10.0 / 30.0 ms | 30.0 ms (33.3/s) | 60.0 ms | 1.50 x | met |" in table
+    assert "| 1 | 10.0 / 30.0 ms | 30.5 ms (33.3/s) | 60.0 ms | 1.52 x | **missed** |" in table
