@@ -3,7 +3,11 @@ list of the tests' own)."""
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import yaml
 
@@ -12,6 +16,16 @@ PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "artifacts"
 ROLES = sorted(p for p in (PROJECT / "roles").iterdir() if (p / "tasks" / "main.yml").exists())
 STACK = PROJECT / "roles" / "inception_stack"
+
+
+def load_source(name: str, path: Path) -> ModuleType:
+    """A Python file of the project as a module (scripts have no .py suffix),
+    registered in sys.modules, where dataclasses look their module up."""
+    loader = importlib.machinery.SourceFileLoader(name, str(path))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader))
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module
 
 
 def load_yaml(path: Path):

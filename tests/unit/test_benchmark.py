@@ -3,16 +3,11 @@ stays what it claims to be (see benchmarks/reference-stack/README.md)."""
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
-
 import yaml
 
-from tests.support.project import PROJECT
+from tests.support.project import PROJECT, load_source
 
-_LOADER = importlib.machinery.SourceFileLoader("benchmark", str(PROJECT / "scripts" / "benchmark"))
-benchmark = importlib.util.module_from_spec(importlib.util.spec_from_loader("benchmark", _LOADER))
-_LOADER.exec_module(benchmark)
+benchmark = load_source("benchmark", PROJECT / "scripts" / "benchmark")
 
 REFERENCE = PROJECT / "benchmarks" / "reference-stack"
 

@@ -8,23 +8,16 @@ from __future__ import annotations
 
 import collections
 import gzip
-import importlib.util
 import io
 import struct
-import sys
 import tarfile
 import zlib
 
 import pytest
 
-from tests.support.project import PROJECT
+from tests.support.project import PROJECT, load_source
 
-_SPEC = importlib.util.spec_from_file_location(
-    "generate_site", PROJECT / "benchmarks" / "site-size" / "generate_site.py"
-)
-fixture = importlib.util.module_from_spec(_SPEC)
-sys.modules["generate_site"] = fixture  # its dataclass looks its module up there
-_SPEC.loader.exec_module(fixture)
+fixture = load_source("generate_site", PROJECT / "benchmarks" / "site-size" / "generate_site.py")
 
 SMALL = fixture.Size(
     posts=40, comments=300, users=5, attachments=8, categories=3, tags=10, autoloaded_options=12
@@ -175,17 +168,6 @@ def test_unloading_takes_out_every_table_the_fixture_writes(site):
     assert statements.endswith("COMMIT;\n")
 
 
-def _size_benchmark():
-    spec = importlib.util.spec_from_loader(
-        "benchmark_size",
-        importlib.machinery.SourceFileLoader("benchmark_size", str(PROJECT / "scripts" / "benchmark-size")),
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["benchmark_size"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _site_run(p50_ms: float) -> dict:
     case = {"p50_ms": p50_ms, "p99_ms": 2 * p50_ms, "requests_per_s": 1000 / p50_ms, "non_2xx": 0,
             "socket_errors": 0}  # fmt: skip
@@ -201,7 +183,7 @@ def _site_run(p50_ms: float) -> dict:
 
 def test_the_size_benchmark_compares_with_the_mean_of_the_small_sites_two_runs():
     """Measured before and after the large site, the small site's drift cancels out."""
-    size_benchmark = _size_benchmark()
+    size_benchmark = load_source("benchmark_size", PROJECT / "scripts" / "benchmark-size")
     result = {"small": _site_run(10.0), "small_again": _site_run(30.0), "large": _site_run(30.0),
               "load": {"generate_s": 0, "load_s": 1}}  # fmt: skip
     result["large"]["pages"]["post"]["1"]["p50_ms"] = 30.5
