@@ -1,6 +1,6 @@
 # inception: a bare Debian target to a hardened WordPress, in one command.
 #   make up     bring the stack up (see README)
-#   make test   every test tier, from a fresh venv (the VM tier included)
+#   make test   every test tier, from a fresh venv (the VM tier included), in two lanes
 # `make help` lists every verb.
 
 PYTHON ?= python3
@@ -27,8 +27,8 @@ help: ## List the verbs
 up: venv ## Bring the stack up (a VM where a provider is usable, else the container target)
 	scripts/up
 
-test: prerequisites lint unit molecule submission-tier upgrade-tier vm ## Every tier: lint, unit, molecule (the container scenario), the submission, the upgrade, vm (a real VM)
-	@echo "make test: every tier passed"
+test: prerequisites venv images ## Every tier, in two lanes side by side: lint, unit, molecule, upgrade | vm (a real VM), submission
+	scripts/test-tiers
 
 prerequisites: ## Install the Debian packages the tests need (when missing) and start Docker and libvirt
 	scripts/prerequisites

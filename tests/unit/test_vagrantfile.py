@@ -34,7 +34,10 @@ def vagrant_validate(project: Path, **env: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def project_copy(tmp_path) -> Path:
-    """The Vagrantfile and what it asks Ansible to read, in a folder a test may change."""
+    """The Vagrantfile and what it asks Ansible to read, in a folder a test may change.
+
+    Every test validates a copy: the project's own .vagrant/ belongs to the VM
+    tier, which may be running beside the unit tier (scripts/test-tiers)."""
     shutil.copy(PROJECT / "Vagrantfile", tmp_path / "Vagrantfile")
     shutil.copy(PROJECT / "ansible.cfg", tmp_path / "ansible.cfg")
     shutil.copytree(PROJECT / "inventory", tmp_path / "inventory")
@@ -46,26 +49,26 @@ def cached_settings(project: Path) -> dict:
     return json.loads((project / ".vagrant" / "inventory-settings.json").read_text())["settings"]
 
 
-def test_vagrantfile_validates():
-    result = vagrant_validate(PROJECT)
+def test_vagrantfile_validates(project_copy):
+    result = vagrant_validate(project_copy)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "validated successfully" in result.stdout
 
 
 @pytest.mark.parametrize("driver", ["kvm", "qemu"])
-def test_both_libvirt_drivers_are_accepted(driver):
-    result = vagrant_validate(PROJECT, INCEPTION_LIBVIRT_DRIVER=driver)
+def test_both_libvirt_drivers_are_accepted(project_copy, driver):
+    result = vagrant_validate(project_copy, INCEPTION_LIBVIRT_DRIVER=driver)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_unknown_libvirt_driver_is_refused_by_name():
-    result = vagrant_validate(PROJECT, INCEPTION_LIBVIRT_DRIVER="xen")
+def test_unknown_libvirt_driver_is_refused_by_name(project_copy):
+    result = vagrant_validate(project_copy, INCEPTION_LIBVIRT_DRIVER="xen")
     assert result.returncode != 0
     assert "INCEPTION_LIBVIRT_DRIVER must be kvm or qemu, not xen" in result.stdout + result.stderr
 
 
-def test_memory_that_is_not_a_number_is_refused():
-    result = vagrant_validate(PROJECT, INCEPTION_MEMORY="2G")
+def test_memory_that_is_not_a_number_is_refused(project_copy):
+    result = vagrant_validate(project_copy, INCEPTION_MEMORY="2G")
     assert result.returncode != 0
     assert "2G" in result.stdout + result.stderr
 
