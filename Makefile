@@ -19,7 +19,7 @@ SHELL_SCRIPTS := $(shell grep -l '^\#!.*bash' scripts/* .ci/run) $(wildcard benc
 TESTINFRA_TARGET := --hosts=all --connection=ansible --ansible-inventory=$(TARGET_INVENTORY)
 
 .DEFAULT_GOAL := help
-.PHONY: help up test prerequisites venv lint unit molecule submission-tier upgrade-tier submission vm box target target-verify rehearsal target-destroy benchmark benchmark-size images docs clean
+.PHONY: help up test prerequisites venv lint unit molecule submission-tier upgrade-tier swarm-tier submission vm box target target-verify rehearsal target-destroy benchmark benchmark-size images docs clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-15s %s\n", $$1, $$2 }'
@@ -46,7 +46,7 @@ lint: venv ## yamllint, ansible-lint (production), ruff, syntax checks of playbo
 	ansible-lint --profile production
 	ruff check .
 	ruff format --check .
-	ansible-playbook --syntax-check -i $(TARGET_INVENTORY) site.yml playbooks/container_target.yml playbooks/submission.yml playbooks/restore.yml
+	ansible-playbook --syntax-check -i $(TARGET_INVENTORY) site.yml swarm.yml playbooks/container_target.yml playbooks/submission.yml playbooks/restore.yml
 	shellcheck $(SHELL_SCRIPTS)
 
 unit: venv ## Unit tests: role specs, templates, pre-flight refusals, toolchain pins
@@ -60,6 +60,9 @@ submission-tier: venv ## The submission tier: export, clone on a fresh target wi
 
 upgrade-tier: venv ## The upgrade tier: a bookworm site upgraded in place to Debian 13's WordPress and MariaDB
 	molecule test --scenario-name upgrade
+
+swarm-tier: venv ## The swarm tier: three container targets joined into one Docker Swarm; one killed, the others carry on, it rejoins
+	molecule test --scenario-name swarm
 
 # The inventory whose settings the exported tree gets (the VM's by default).
 SUBMISSION_INVENTORY ?= inventory/vm

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html.parser
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -205,12 +206,13 @@ def test_the_static_page_shows_the_title_as_text(title):
 def test_the_reserved_ports_are_those_the_inventories_forward():
     """Pre-flight's list of forwarded ports is the one the targets' inventories say."""
     preflight = (PROJECT / "playbooks" / "preflight.yml").read_text()
-    listed = next(line for line in preflight.splitlines() if "preflight_forwarded_ports:" in line)
-    declared = set(json.loads(listed.split(":", 1)[1]))
+    listed = re.search(r"preflight_forwarded_ports: (\[[^\]]*\])", preflight).group(1)
+    declared = set(json.loads(listed))
     forwarded = set()
     for path in [
         PROJECT / "inventory" / "vm",
         PROJECT / "inventory" / "container",
+        PROJECT / "inventory" / "swarm",
         *PROJECT.glob("molecule/*/host_vars/*.yml"),
     ]:
         text = path.read_text()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.project import PROJECT
+from tests.support.project import PROJECT, load_yaml
 
 
 def vagrant_validate(project: Path, **env: str) -> subprocess.CompletedProcess:
@@ -40,7 +40,9 @@ def project_copy(tmp_path) -> Path:
     tier, which may be running beside the unit tier (scripts/test-tiers)."""
     shutil.copy(PROJECT / "Vagrantfile", tmp_path / "Vagrantfile")
     shutil.copy(PROJECT / "ansible.cfg", tmp_path / "ansible.cfg")
+    shutil.copy(PROJECT / "swarm.yml", tmp_path / "swarm.yml")
     shutil.copytree(PROJECT / "inventory", tmp_path / "inventory")
+    shutil.copytree(PROJECT / "vagrant", tmp_path / "vagrant")
     (tmp_path / ".venv").symlink_to(PROJECT / ".venv")
     return tmp_path
 
@@ -152,3 +154,48 @@ def test_an_inventory_that_is_not_there_is_named(project_copy):
     result = vagrant_validate(project_copy, INCEPTION_INVENTORY="inventory/vms")
     assert result.returncode != 0
     assert "INCEPTION_INVENTORY: no inventory at inventory/vms" in result.stdout + result.stderr
+
+
+def test_swarm_mode_defines_one_vm_per_node_with_the_inventorys_ports_and_address(project_copy):
+    """INCEPTION_NODES=3 vagrant up: the nodes of inventory/swarm, each with the
+    ports and address Ansible resolves for it. Validated only: three VMs under
+    software emulation do not fit CI here (the cluster is tested on container
+    targets, molecule/swarm)."""
+    result = vagrant_validate(project_copy, INCEPTION_NODES="3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    status = subprocess.run(
+        ["vagrant", "status", "--machine-readable"],
+        cwd=project_copy,
+        env={**os.environ, "VAGRANT_CHECKPOINT_DISABLE": "1", "INCEPTION_NODES": "3"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert status.returncode == 0, status.stdout + status.stderr
+    machines = sorted({line.split(",")[1] for line in status.stdout.splitlines() if ",state," in line})
+    nodes = load_yaml(PROJECT / "inventory" / "swarm")["all"]["children"]["swarm_managers"]["hosts"]
+    assert machines == sorted(nodes)
+    for name, node in nodes.items():
+        cached = json.loads((project_copy / ".vagrant" / f"inventory-settings.{name}.json").read_text())
+        assert cached["settings"] == {
+            "ansible_port": node["ansible_port"],
+            "target_https_forwarded_port": node["target_https_forwarded_port"],
+            "swarm_cluster_advertise_address": node["swarm_cluster_advertise_address"],
+        }
+
+
+@pytest.mark.parametrize("nodes", ["2", "three"])
+def test_a_node_count_that_is_no_cluster_is_refused_by_name(project_copy, nodes):
+    result = vagrant_validate(project_copy, INCEPTION_NODES=nodes)
+    assert result.returncode != 0
+    assert (
+        f"INCEPTION_NODES must be 1 (one VM) or 3 and more (a Swarm), not {nodes}"
+        in result.stdout + result.stderr
+    )
+
+
+def test_a_node_count_the_inventory_does_not_have_is_refused_with_its_nodes(project_copy):
+    result = vagrant_validate(project_copy, INCEPTION_NODES="5")
+    assert result.returncode != 0
+    assert "INCEPTION_NODES=5, but inventory/swarm has 3 nodes" in result.stdout + result.stderr
