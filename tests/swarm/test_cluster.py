@@ -24,8 +24,11 @@ import testinfra
 from tests.support.project import PROJECT
 
 TIMINGS = PROJECT / "artifacts" / "swarm" / "timings.json"
-# Swarm marks a node down after missing heartbeats (5 s apart by default).
-SEEN_DOWN_WITHIN = 60
+# Swarm marks a node down after a few missed heartbeats (2 s apart here):
+# ~5 s, or ~20-30 s when the dead node led (a new leader is elected first, then
+# waits out its own grace period), measured on a loaded machine; slower days
+# are 2-3x slower.
+SEEN_DOWN_WITHIN = 90
 # A container target's boot, its engine's start and the rejoin.
 BACK_WITHIN = 180
 
