@@ -99,8 +99,9 @@ images: ## Build the base and target images from Debian's archive (reused when u
 	scripts/build-debian-image --suite bookworm --tag debian:bookworm --try-pull --save .cache/images/debian-bookworm.tar.gz
 	scripts/build-debian-image --suite trixie --tag inception-target:trixie --systemd
 
-docs: ## Render docs/architecture.svg from docs/architecture.dot (Graphviz)
+docs: ## Render docs/architecture.svg and docs/swarm.svg from their .dot sources (Graphviz)
 	dot -Tsvg docs/architecture.dot -o docs/architecture.svg
+	dot -Tsvg docs/swarm.dot -o docs/swarm.svg
 
 clean: ## Remove the venv and the caches (not the generated secrets in .inception/)
 	rm -rf $(VENV) .cache .pytest_cache .ruff_cache
