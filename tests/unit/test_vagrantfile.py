@@ -42,7 +42,7 @@ def project_copy(tmp_path) -> Path:
     shutil.copy(PROJECT / "ansible.cfg", tmp_path / "ansible.cfg")
     shutil.copy(PROJECT / "swarm.yml", tmp_path / "swarm.yml")
     shutil.copytree(PROJECT / "inventory", tmp_path / "inventory")
-    shutil.copytree(PROJECT / "vagrant", tmp_path / "vagrant")
+    shutil.copytree(PROJECT / "Vagrantfile.d", tmp_path / "Vagrantfile.d")
     (tmp_path / ".venv").symlink_to(PROJECT / ".venv")
     return tmp_path
 

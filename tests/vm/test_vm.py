@@ -65,6 +65,26 @@ def _timed(timings: dict[str, float], name: str, action) -> None:
     timings[name] = round(time.monotonic() - started, 1)
 
 
+def _remove_a_leftover_domain() -> None:
+    """Removes the VM a killed run left at this same path (CI clones to one
+    path every time). A fresh checkout's Vagrant does not know that VM, so
+    `vagrant destroy` leaves it, and `vagrant up` then fails on its name, which
+    vagrant-libvirt takes from the folder: <folder>_default."""
+    name = f"{PROJECT.name}_default"
+    domains = subprocess.run(
+        ["virsh", "--connect", "qemu:///system", "list", "--all", "--name"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.split()
+    if name not in domains:
+        return
+    virsh = ["virsh", "--connect", "qemu:///system"]
+    subprocess.run([*virsh, "destroy", name], capture_output=True, check=False, timeout=120)
+    subprocess.run([*virsh, "undefine", name, "--remove-all-storage"], check=True, timeout=120)
+
+
 @pytest.fixture(scope="module")
 def machine(timings):
     for tool in ("vagrant", "virsh", "ansible-playbook"):
@@ -87,7 +107,8 @@ def machine(timings):
         "INCEPTION_BOX": BOX,
     }
     vm = vagrant.Vagrant(root=str(PROJECT), out_cm=log, err_cm=log, env=env)
-    vm.destroy()  # a VM an interrupted run left behind
+    vm.destroy()  # a VM an interrupted run left behind, known to this checkout
+    _remove_a_leftover_domain()  # and one left at this path by a checkout since removed
     try:
         _timed(timings, "vagrant_up_seconds", lambda: vm.up(provider=PROVIDER))
         yield vm
