@@ -50,21 +50,10 @@ Vagrant.configure("2") do |config|
       # Once, from the last node, when every node is up: the swarm needs them all.
       next unless name == CLUSTER_NODES.last
 
-      node.vm.provision "ansible" do |ansible|
-        ansible.playbook = "swarm.yml"
-        ansible.inventory_path = INVENTORY
-        ansible.limit = "all"
-        ansible.config_file = "ansible.cfg"
-        ansible.compatibility_mode = "2.0"
-      end
+      provision_with(node, "swarm.yml")
     end
   end
 
-  # Each node's key at a path that does not depend on the provider (inventory/swarm).
-  config.trigger.after [:up, :reload, :resume, :provision] do |trigger|
-    trigger.ruby do |_env, machine|
-      key = machine.data_dir.join("private_key")
-      FileUtils.ln_sf(key.to_s, File.join(PROJECT_DIR, ".vagrant", "#{machine.name}.key")) if key.exist?
-    end
-  end
+  # .vagrant/<node>.key, which inventory/swarm names.
+  link_ssh_key(config, &:name)
 end
