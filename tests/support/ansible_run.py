@@ -4,7 +4,6 @@ their files through Ansible, for the unit tier: no target needed."""
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import os
 import subprocess
@@ -16,16 +15,12 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import add_all_plugin_dirs, lookup_loader
 from ansible.template import Templar, trust_as_template
 
-from tests.support.project import PROJECT, STACK, load_yaml
+from tests.support.project import PROJECT, STACK, load_source, load_yaml
 
 
 def role_plugin(role: Path, kind: str, name: str) -> ModuleType:
     """A role's plugin module (e.g. filter_plugins/tree_layout.py), imported by path."""
-    path = role / kind / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"{role.name}_{kind}_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_source(f"{role.name}_{kind}_{name}", role / kind / f"{name}.py")
 
 
 # The stack role's tree plan, the very filter its task calls.

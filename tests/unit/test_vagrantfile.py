@@ -18,11 +18,11 @@ import pytest
 from tests.support.project import PROJECT, load_yaml
 
 
-def vagrant_validate(project: Path, **env: str) -> subprocess.CompletedProcess:
+def run_vagrant(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     vagrant = shutil.which("vagrant")
     assert vagrant, "vagrant is not installed (apt-get install vagrant vagrant-libvirt)"
     return subprocess.run(
-        [vagrant, "validate"],
+        [vagrant, *args],
         check=False,
         cwd=project,
         env={**os.environ, "VAGRANT_CHECKPOINT_DISABLE": "1", **env},
@@ -30,6 +30,10 @@ def vagrant_validate(project: Path, **env: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=120,
     )
+
+
+def vagrant_validate(project: Path, **env: str) -> subprocess.CompletedProcess:
+    return run_vagrant(project, "validate", **env)
 
 
 @pytest.fixture
@@ -163,15 +167,7 @@ def test_swarm_mode_defines_one_vm_per_node_with_the_inventorys_ports_and_addres
     targets, molecule/swarm)."""
     result = vagrant_validate(project_copy, INCEPTION_NODES="3")
     assert result.returncode == 0, result.stdout + result.stderr
-    status = subprocess.run(
-        ["vagrant", "status", "--machine-readable"],
-        cwd=project_copy,
-        env={**os.environ, "VAGRANT_CHECKPOINT_DISABLE": "1", "INCEPTION_NODES": "3"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    status = run_vagrant(project_copy, "status", "--machine-readable", INCEPTION_NODES="3")
     assert status.returncode == 0, status.stdout + status.stderr
     machines = sorted({line.split(",")[1] for line in status.stdout.splitlines() if ",state," in line})
     nodes = load_yaml(PROJECT / "inventory" / "swarm")["all"]["children"]["swarm_managers"]["hosts"]

@@ -65,24 +65,27 @@ def _timed(timings: dict[str, float], name: str, action) -> None:
     timings[name] = round(time.monotonic() - started, 1)
 
 
+VIRSH = ["virsh", "--connect", "qemu:///system"]
+
+
+def _libvirt_domains() -> list[str]:
+    """Every libvirt domain of the system, running or not, by name."""
+    listed = subprocess.run(
+        [*VIRSH, "list", "--all", "--name"], capture_output=True, text=True, check=True, timeout=60
+    )
+    return listed.stdout.split()
+
+
 def _remove_a_leftover_domain() -> None:
     """Removes the VM a killed run left at this same path (CI clones to one
     path every time). A fresh checkout's Vagrant does not know that VM, so
     `vagrant destroy` leaves it, and `vagrant up` then fails on its name, which
     vagrant-libvirt takes from the folder: <folder>_default."""
     name = f"{PROJECT.name}_default"
-    domains = subprocess.run(
-        ["virsh", "--connect", "qemu:///system", "list", "--all", "--name"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout.split()
-    if name not in domains:
+    if name not in _libvirt_domains():
         return
-    virsh = ["virsh", "--connect", "qemu:///system"]
-    subprocess.run([*virsh, "destroy", name], capture_output=True, check=False, timeout=120)
-    subprocess.run([*virsh, "undefine", name, "--remove-all-storage"], check=True, timeout=120)
+    subprocess.run([*VIRSH, "destroy", name], capture_output=True, check=False, timeout=120)
+    subprocess.run([*VIRSH, "undefine", name, "--remove-all-storage"], check=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -197,12 +200,7 @@ def test_vagrant_reload_brings_the_stack_back_with_an_earlier_post(machine, host
 def test_vagrant_destroy_leaves_nothing_running(machine, host, target):
     machine.destroy()
     assert machine.status()[0].state == "not_created"
-    domains = subprocess.run(
-        ["virsh", "--connect", "qemu:///system", "list", "--all", "--name"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    domains = _libvirt_domains()
     assert not [name for name in domains if name.startswith(f"{PROJECT.name}_")], domains
     # The forwarded ports (vagrant-libvirt's SSH tunnels) are closed too.
     for port in (target.https_port, int(host.backend.get_variables()["ansible_port"])):
