@@ -22,6 +22,7 @@ import uuid
 import testinfra
 
 from tests.support.project import PROJECT
+from tests.swarm.nodes import files_brick, files_mount
 
 TIMINGS = PROJECT / "artifacts" / "swarm" / "timings.json"
 # Swarm marks a node down after a few missed heartbeats (2 s apart here):
@@ -31,6 +32,9 @@ TIMINGS = PROJECT / "artifacts" / "swarm" / "timings.json"
 SEEN_DOWN_WITHIN = 90
 # A container target's boot, its engine's start and the rejoin.
 BACK_WITHIN = 180
+# GlusterFS's self-heal daemon looks every 10 minutes by default, but a
+# client that reads a file heals it at once.
+HEALED_WITHIN = 120
 
 
 def node_names(host) -> list[str]:
@@ -82,10 +86,11 @@ def test_every_node_is_ready_and_a_reachable_manager_and_one_leads(host):
     assert statuses == ["Leader", "Reachable", "Reachable"], statuses
 
 
-def test_a_killed_node_leaves_a_working_cluster_and_rejoins_by_itself(host):
+def test_a_killed_node_leaves_a_working_cluster_and_catches_up_by_itself(host):
     name = host.backend.host
     survivors = [other_host(host, other) for other in node_names(host) if other != name]
     label = f"org.inception.outage-{uuid.uuid4().hex[:8]}"
+    written_away = f"{files_mount(host)}/outage-{uuid.uuid4().hex[:8]}.txt"
 
     docker_here("kill", name)
     killed = time.monotonic()
@@ -104,6 +109,9 @@ def test_a_killed_node_leaves_a_working_cluster_and_rejoins_by_itself(host):
     assert len(leaders) == 1, leaders
     assert leaders[0]["Hostname"] != name
     record(f"{name}_quorum_write_after_kill_seconds", time.monotonic() - killed)
+    # The replicated files take a write with one brick of three away.
+    wrote = survivors[0].run("echo written-while-away > %s", written_away)
+    assert wrote.rc == 0, wrote.stderr
 
     docker_here("start", name)
 
@@ -122,3 +130,14 @@ def test_a_killed_node_leaves_a_working_cluster_and_rejoins_by_itself(host):
     assert inspected.rc == 0, inspected.stderr
     assert label in json.loads(inspected.stdout), "the node back has not caught up with the cluster's state"
     assert survivors[1].run(f"docker node update --label-rm {label} {survivor_name}").rc == 0
+
+    # Its mount is back by itself (at boot), with what was written meanwhile,
+    # and its own brick holds it once GlusterFS healed it.
+    def healed() -> bool:
+        return (
+            host.run("cat %s", written_away).stdout == "written-while-away\n"
+            and host.file(f"{files_brick(host)}/{written_away.rsplit('/', 1)[1]}").exists
+        )
+
+    record(f"{name}_files_healed_seconds", wait_for(f"{name}'s files caught up", HEALED_WITHIN, healed))
+    assert survivors[0].run("rm %s", written_away).rc == 0

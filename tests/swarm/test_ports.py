@@ -10,7 +10,9 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+import yaml
 
+from tests.support.project import PROJECT
 from tests.swarm.test_registry import REGISTRY_PORT
 
 # What every node listens on: Swarm's management (managers), its gossip, and
@@ -19,6 +21,13 @@ CLUSTER_PORTS = {(2377, "tcp"), (7946, "tcp"), (7946, "udp"), (4789, "udp")}
 MAYBE_PORTS = {(22, "tcp")}
 # The registry's node only.
 REGISTRY_PORTS = {(REGISTRY_PORT, "tcp")}
+# Every brick node (the managers): glusterd's management port, and one port
+# per brick from the range the role gives glusterd.
+GLUSTERD_PORTS = {(24007, "tcp")}
+FIRST_BRICK_PORT, LAST_BRICK_PORT = yaml.safe_load(
+    (PROJECT / "roles" / "gluster_volume" / "defaults" / "main.yml").read_text()
+)["gluster_volume_brick_ports"]
+BRICK_PORTS = range(FIRST_BRICK_PORT, LAST_BRICK_PORT + 1)
 
 
 def listening_beyond_loopback(host) -> set[tuple[int, str]]:
@@ -41,6 +50,8 @@ def is_registry_node(host) -> bool:
 
 
 def test_this_node_listens_on_the_allow_listed_ports_only(host, is_registry_node):
-    expected = CLUSTER_PORTS | (REGISTRY_PORTS if is_registry_node else set())
+    expected = CLUSTER_PORTS | GLUSTERD_PORTS | (REGISTRY_PORTS if is_registry_node else set())
     listening = listening_beyond_loopback(host)
-    assert listening - MAYBE_PORTS == expected
+    bricks = {(port, protocol) for port, protocol in listening if protocol == "tcp" and port in BRICK_PORTS}
+    assert len(bricks) == 1, f"one brick's port in {BRICK_PORTS}: {sorted(bricks)}"
+    assert listening - MAYBE_PORTS - bricks == expected

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 
-import jinja2
 import pytest
 import testinfra
 import yaml
 
 from tests.support.project import PROJECT
+from tests.swarm.nodes import inventory_value
 
 REGISTRY_PORT = 5000
 REGISTRY_IMAGE = "inception/registry:{}".format(
@@ -43,16 +43,6 @@ except ssl.SSLCertVerificationError as error:
 except (ssl.SSLError, ConnectionError) as error:
     print("rejected:", error)
 """
-
-
-def inventory_value(host, name: str) -> str:
-    """An inventory variable as Ansible renders it (testinfra gives the raw
-    text, e.g. "{{ inception_login }}.42.fr")."""
-    variables = host.ansible.get_variables()
-    value = str(variables[name])
-    while "{{" in value:
-        value = jinja2.Template(value).render(variables)
-    return value
 
 
 def registry_name(host) -> str:

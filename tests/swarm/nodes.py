@@ -1,0 +1,25 @@
+"""What the swarm tier's tests read from the nodes' inventory."""
+
+from __future__ import annotations
+
+import jinja2
+
+
+def inventory_value(host, name: str) -> str:
+    """An inventory variable as Ansible renders it (testinfra gives the raw
+    text, e.g. "{{ inception_login }}.42.fr")."""
+    variables = host.ansible.get_variables()
+    value = str(variables[name])
+    while "{{" in value:
+        value = jinja2.Template(value).render(variables)
+    return value
+
+
+def files_mount(host) -> str:
+    """Where every node mounts the replicated WordPress files (swarm.yml)."""
+    return f"/home/{inventory_value(host, 'inception_login')}/data/wordpress"
+
+
+def files_brick(host) -> str:
+    """This node's brick of that volume."""
+    return f"/home/{inventory_value(host, 'inception_login')}/data/gluster/wordpress"
