@@ -76,6 +76,11 @@ REQUIRED = {
     "image_registry_client_tls_dir": "/home/jdoe/inception/secrets/node-tls",
     "image_registry_data_dir": "/home/jdoe/data/registry",
     "image_registry_build_dir": "/home/jdoe/inception/registry",
+    "gluster_volume_name": "wordpress",
+    "gluster_volume_nodes": ["inception-node1", "inception-node2", "inception-node3"],
+    "gluster_volume_addresses": ["192.168.57.11", "192.168.57.12", "192.168.57.13"],
+    "gluster_volume_brick_dir": "/home/jdoe/data/gluster/wordpress",
+    "gluster_volume_mount_point": "/home/jdoe/data/wordpress",
     "inception_stack_login": "jdoe",
     "inception_stack_domain": "jdoe.42.fr",
     "inception_stack_admin_user": "siteowner",
@@ -93,7 +98,12 @@ def render_text(role: Path, text: str, **overrides) -> str:
     """Text rendered as the role's templates are: its defaults, vars, the
     required inputs and its own filter and test plugins."""
     add_all_plugin_dirs(str(role))
-    variables = {"ansible_managed": "Ansible managed: do not edit", "role_path": str(role)}
+    # As for a host of the play: the first of the cluster's nodes above.
+    variables = {
+        "ansible_managed": "Ansible managed: do not edit",
+        "role_path": str(role),
+        "inventory_hostname": REQUIRED["gluster_volume_nodes"][0],
+    }
     variables |= load_yaml(role / "defaults" / "main.yml") or {}
     variables |= {k: v for k, v in REQUIRED.items() if k.startswith(role.name + "_")}
     variables |= overrides

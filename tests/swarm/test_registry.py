@@ -40,7 +40,7 @@ try:
             print(tls.version(), tls.recv(4096).split(b"\\r\\n")[0].decode())
 except ssl.SSLCertVerificationError as error:
     print("refused:", error.verify_message)
-except (ssl.SSLError, ConnectionError) as error:
+except OSError as error:
     print("rejected:", error)
 """
 

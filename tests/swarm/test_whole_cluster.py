@@ -1,0 +1,60 @@
+"""The whole cluster stopped (every node's container, with a clean shutdown)
+and started again: it comes back by itself, with nobody's help. Runs once,
+after the per-node tests (the file's name sorts last)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import testinfra
+
+from tests.swarm.nodes import files_mount
+from tests.swarm.test_cluster import BACK_WITHIN, docker_here, nodes_seen_from, record, wait_for
+from tests.swarm.test_registry import REGISTRY_PORT, ask_registry, registry_name
+
+
+def test_the_whole_cluster_stopped_and_started_comes_back_by_itself(pytestconfig):
+    nodes = testinfra.get_hosts(
+        ["ansible://swarm_managers"], ansible_inventory=pytestconfig.option.ansible_inventory
+    )
+    names = sorted(node.backend.host for node in nodes)
+    marker = f"{files_mount(nodes[0])}/whole-cluster-{uuid.uuid4().hex[:8]}.txt"
+    assert nodes[0].run("echo written-before-the-stop > %s", marker).rc == 0
+
+    docker_here("stop", *names)
+    docker_here("start", *names)
+    started = time.monotonic()
+
+    def swarm_back() -> bool:
+        for node in nodes:
+            seen = nodes_seen_from(node)
+            if seen is None or sorted(seen) != names or {row["Status"] for row in seen.values()} != {"Ready"}:
+                return False
+            if [row["ManagerStatus"] for row in seen.values()].count("Leader") != 1:
+                return False
+        return True
+
+    record(
+        "whole_cluster_swarm_back_seconds", wait_for("every node ready, one leader", BACK_WITHIN, swarm_back)
+    )
+    # Each node mounted the files at boot, though no brick was up before it.
+    for node in nodes:
+        name = node.backend.host
+        assert node.mount_point(files_mount(node)).exists, f"{name} did not mount the files at boot"
+        assert node.mount_point(files_mount(node)).filesystem == "fuse.glusterfs", name
+        assert node.file(marker).content_string == "written-before-the-stop\n", name
+    record("whole_cluster_files_back_seconds", time.monotonic() - started)
+
+    def registry_back() -> bool:
+        engines = f"/etc/docker/certs.d/{registry_name(nodes[0])}:{REGISTRY_PORT}"
+        answers = [
+            ask_registry(node, f"{engines}/ca.crt", registry_name(node), f"{engines}/client")
+            for node in nodes
+        ]
+        return all(answer.endswith("HTTP/1.1 200 OK") for answer in answers)
+
+    record(
+        "whole_cluster_registry_back_seconds", wait_for("the registry answering", BACK_WITHIN, registry_back)
+    )
+    assert nodes[0].run("rm %s", marker).rc == 0
