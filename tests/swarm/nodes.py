@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import jinja2
+import testinfra
 
 
 def inventory_value(host, name: str) -> str:
@@ -23,3 +24,14 @@ def files_mount(host) -> str:
 def files_brick(host) -> str:
     """This node's brick of that volume."""
     return f"/home/{inventory_value(host, 'inception_login')}/data/gluster/wordpress"
+
+
+def other_host(host, name: str):
+    """Another node of the same inventory, by its inventory name."""
+    return testinfra.get_host(f"ansible://{name}", ansible_inventory=host.backend.ansible_inventory)
+
+
+def registry_node_name(host) -> str:
+    """The node that runs the cluster's registry: the first manager
+    (playbooks/vars/swarm.yml)."""
+    return host.ansible.get_variables()["groups"]["swarm_managers"][0]

@@ -19,10 +19,8 @@ import subprocess
 import time
 import uuid
 
-import testinfra
-
 from tests.support.project import PROJECT
-from tests.swarm.nodes import files_brick, files_mount
+from tests.swarm.nodes import files_brick, files_mount, other_host
 
 TIMINGS = PROJECT / "artifacts" / "swarm" / "timings.json"
 # Swarm marks a node down after a few missed heartbeats (2 s apart here):
@@ -39,10 +37,6 @@ HEALED_WITHIN = 120
 
 def node_names(host) -> list[str]:
     return sorted(host.ansible.get_variables()["groups"]["swarm_managers"])
-
-
-def other_host(host, name: str):
-    return testinfra.get_host(f"ansible://{name}", ansible_inventory=host.backend.ansible_inventory)
 
 
 def nodes_seen_from(node) -> dict[str, dict[str, str]] | None:

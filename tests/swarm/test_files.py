@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-import testinfra
-
-from tests.swarm.nodes import files_brick, files_mount
+from tests.swarm.nodes import files_brick, files_mount, other_host
 
 
 def test_a_file_written_here_is_on_every_node_and_every_brick(host):
@@ -19,9 +17,7 @@ def test_a_file_written_here_is_on_every_node_and_every_brick(host):
     assert host.run("echo %s > %s/%s", name, files_mount(host), name).rc == 0
     try:
         for node_name in host.ansible.get_variables()["groups"]["swarm_managers"]:
-            node = testinfra.get_host(
-                f"ansible://{node_name}", ansible_inventory=host.backend.ansible_inventory
-            )
+            node = other_host(host, node_name)
             assert node.file(f"{files_mount(node)}/{name}").content_string == f"{name}\n", node_name
             assert node.file(f"{files_brick(node)}/{name}").exists, node_name
     finally:

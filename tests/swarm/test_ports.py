@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 
-import pytest
-import yaml
-
-from tests.support.project import PROJECT
+from tests.support.project import PROJECT, load_yaml
+from tests.swarm.nodes import registry_node_name
 from tests.swarm.test_registry import REGISTRY_PORT
 
 # What every node listens on: Swarm's management (managers), its gossip, and
@@ -24,9 +22,9 @@ REGISTRY_PORTS = {(REGISTRY_PORT, "tcp")}
 # Every brick node (the managers): glusterd's management port, and one port
 # per brick from the range the role gives glusterd.
 GLUSTERD_PORTS = {(24007, "tcp")}
-FIRST_BRICK_PORT, LAST_BRICK_PORT = yaml.safe_load(
-    (PROJECT / "roles" / "gluster_volume" / "defaults" / "main.yml").read_text()
-)["gluster_volume_brick_ports"]
+FIRST_BRICK_PORT, LAST_BRICK_PORT = load_yaml(PROJECT / "roles" / "gluster_volume" / "defaults" / "main.yml")[
+    "gluster_volume_brick_ports"
+]
 BRICK_PORTS = range(FIRST_BRICK_PORT, LAST_BRICK_PORT + 1)
 
 
@@ -44,12 +42,8 @@ def listening_beyond_loopback(host) -> set[tuple[int, str]]:
     return found
 
 
-@pytest.fixture
-def is_registry_node(host) -> bool:
-    return host.backend.host == host.ansible.get_variables()["groups"]["swarm_managers"][0]
-
-
-def test_this_node_listens_on_the_allow_listed_ports_only(host, is_registry_node):
+def test_this_node_listens_on_the_allow_listed_ports_only(host):
+    is_registry_node = host.backend.host == registry_node_name(host)
     expected = CLUSTER_PORTS | GLUSTERD_PORTS | (REGISTRY_PORTS if is_registry_node else set())
     listening = listening_beyond_loopback(host)
     bricks = {(port, protocol) for port, protocol in listening if protocol == "tcp" and port in BRICK_PORTS}

@@ -10,17 +10,13 @@ from __future__ import annotations
 import json
 
 import pytest
-import testinfra
-import yaml
 
-from tests.support.project import PROJECT
-from tests.swarm.nodes import inventory_value
+from tests.support.project import PROJECT, load_yaml
+from tests.swarm.nodes import inventory_value, other_host, registry_node_name
 
 REGISTRY_PORT = 5000
 REGISTRY_IMAGE = "inception/registry:{}".format(
-    yaml.safe_load((PROJECT / "roles" / "image_registry" / "defaults" / "main.yml").read_text())[
-        "image_registry_image_tag"
-    ]
+    load_yaml(PROJECT / "roles" / "image_registry" / "defaults" / "main.yml")["image_registry_image_tag"]
 )
 # Run on a node: GET /v2/ from the registry over TLS, verified against the
 # CA file given (or the system's CAs when none) for the name given, with the
@@ -51,9 +47,8 @@ def registry_name(host) -> str:
 
 @pytest.fixture(scope="module")
 def registry_node(host):
-    """The node that runs the registry: the first manager."""
-    name = host.ansible.get_variables()["groups"]["swarm_managers"][0]
-    return testinfra.get_host(f"ansible://{name}", ansible_inventory=host.backend.ansible_inventory)
+    """The node that runs the registry."""
+    return other_host(host, registry_node_name(host))
 
 
 def ask_registry(host, cafile: str, server_hostname: str, client: str = "") -> str:
