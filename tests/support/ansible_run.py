@@ -91,6 +91,25 @@ REQUIRED = {
     "inception_stack_db_root_password": "root-password-123",
     "inception_stack_admin_password": "admin-password-123",
     "inception_stack_user_password": "user-password-123",
+    "swarm_stack_login": "jdoe",
+    "swarm_stack_domain": "jdoe.42.fr",
+    "swarm_stack_registry": "registry.jdoe.42.fr:5000",
+    "swarm_stack_tree_dir": "/home/jdoe/inception",
+    "swarm_stack_database_node_id": "x2y7sw9kq0d1node1id",
+    "swarm_stack_secret_versions": {
+        name: f"{index:02d}" + "ab" * 31
+        for index, name in enumerate(
+            ["db_password.txt", "db_root_password.txt", "credentials.txt", "redis_password.txt"]
+        )
+    },
+    "swarm_stack_certificate_serial": "1f2e3d4c5b6a79881726354453627180",
+    "swarm_stack_site_title": "Inception",
+    "swarm_stack_admin_user": "siteowner",
+    "swarm_stack_admin_email": "siteowner@jdoe.42.fr",
+    "swarm_stack_user": "reader",
+    "swarm_stack_user_email": "reader@jdoe.42.fr",
+    # Set by the role's task that renders the file (one at the first start).
+    "swarm_stack_wordpress_running": 3,
 }
 
 

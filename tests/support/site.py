@@ -200,11 +200,12 @@ echo $post;
 """
 
 
-def write_post(host, title: str, content: str, comment: str = "") -> int:
-    """Publishes a post (and an approved comment on it) on the target; returns its id."""
+def write_post(host, title: str, content: str, comment: str = "", container: str = "wordpress") -> int:
+    """Publishes a post (and an approved comment on it) on the target, through
+    WordPress in that container; returns its id."""
     return int(
         host.check_output(
-            "docker exec -u www-data wordpress php -r %s %s %s %s", _WRITE_POST, title, content, comment
+            "docker exec -u www-data %s php -r %s %s %s %s", container, _WRITE_POST, title, content, comment
         )
     )
 
@@ -227,10 +228,14 @@ def site_state(host) -> dict:
     return json.loads(host.check_output("docker exec -u www-data wordpress php -r %s", _SITE_STATE))
 
 
-def wordpress_php(host, code: str) -> str:
-    """Run PHP as www-data with WordPress loaded; its output."""
+def wordpress_php(host, code: str, *args: str, container: str = "wordpress") -> str:
+    """Run PHP as www-data with WordPress loaded, in that container, with
+    these arguments ($argv[1] on); its output."""
     return host.check_output(
-        "docker exec -u www-data wordpress php -r %s", "require '/var/www/html/wp-load.php';" + code
+        "docker exec -u www-data %s php -r %s" + " %s" * len(args),
+        container,
+        "require '/var/www/html/wp-load.php';" + code,
+        *args,
     )
 
 

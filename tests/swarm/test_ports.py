@@ -17,6 +17,8 @@ from tests.swarm.test_registry import REGISTRY_PORT
 # the overlay networks' VXLAN; SSH where the node is a VM.
 CLUSTER_PORTS = {(2377, "tcp"), (7946, "tcp"), (7946, "udp"), (4789, "udp")}
 MAYBE_PORTS = {(22, "tcp")}
+# The site: NGINX publishes 443 on every node (host mode).
+SITE_PORTS = {(443, "tcp")}
 # The registry's node only.
 REGISTRY_PORTS = {(REGISTRY_PORT, "tcp")}
 # Every brick node (the managers): glusterd's management port, and one port
@@ -44,7 +46,7 @@ def listening_beyond_loopback(host) -> set[tuple[int, str]]:
 
 def test_this_node_listens_on_the_allow_listed_ports_only(host):
     is_registry_node = host.backend.host == registry_node_name(host)
-    expected = CLUSTER_PORTS | GLUSTERD_PORTS | (REGISTRY_PORTS if is_registry_node else set())
+    expected = SITE_PORTS | CLUSTER_PORTS | GLUSTERD_PORTS | (REGISTRY_PORTS if is_registry_node else set())
     listening = listening_beyond_loopback(host)
     bricks = {(port, protocol) for port, protocol in listening if protocol == "tcp" and port in BRICK_PORTS}
     assert len(bricks) == 1, f"one brick's port in {BRICK_PORTS}: {sorted(bricks)}"

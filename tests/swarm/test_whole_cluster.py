@@ -1,26 +1,33 @@
 """The whole cluster stopped (every node's container, with a clean shutdown)
-and started again: it comes back by itself, with nobody's help. Runs once,
-after the per-node tests (the file's name sorts last)."""
+and started again: it comes back by itself, with nobody's help, the site on
+every node with the posts written before. Runs once, after the per-node tests
+(the file's name sorts last)."""
 
 from __future__ import annotations
 
 import time
 import uuid
 
-import testinfra
-
+from tests.support.site import https_get, write_post
 from tests.swarm.nodes import files_mount
 from tests.swarm.test_cluster import BACK_WITHIN, docker_here, nodes_seen_from, record, wait_for
 from tests.swarm.test_registry import REGISTRY_PORT, ask_registry, registry_name
+from tests.swarm.test_stack import CONVERGE_TIMEOUT, node_target
+from tests.swarm.test_stack_failover import wordpress_container
 
 
-def test_the_whole_cluster_stopped_and_started_comes_back_by_itself(pytestconfig):
-    nodes = testinfra.get_hosts(
-        ["ansible://swarm_managers"], ansible_inventory=pytestconfig.option.ansible_inventory
-    )
+def test_the_whole_cluster_stopped_and_started_comes_back_by_itself(managers):
+    nodes = managers
     names = sorted(node.backend.host for node in nodes)
-    marker = f"{files_mount(nodes[0])}/whole-cluster-{uuid.uuid4().hex[:8]}.txt"
+    mark = uuid.uuid4().hex[:8]
+    marker = f"{files_mount(nodes[0])}/whole-cluster-{mark}.txt"
     assert nodes[0].run("echo written-before-the-stop > %s", marker).rc == 0
+    post = write_post(
+        nodes[0],
+        f"Written before the whole cluster stopped {mark}",
+        "whole cluster",
+        container=wordpress_container(nodes[0]),
+    )
 
     docker_here("stop", *names)
     docker_here("start", *names)
@@ -56,5 +63,21 @@ def test_the_whole_cluster_stopped_and_started_comes_back_by_itself(pytestconfig
 
     record(
         "whole_cluster_registry_back_seconds", wait_for("the registry answering", BACK_WITHIN, registry_back)
+    )
+
+    # The site on every node's 443, with the post written before the stop.
+    def post_everywhere() -> bool:
+        for node in nodes:
+            try:
+                answer = https_get(node_target(node), f"/?p={post}")
+            except OSError:
+                return False
+            if answer.status != 200 or mark not in answer.body.decode():
+                return False
+        return True
+
+    record(
+        "whole_cluster_site_back_seconds",
+        wait_for("the post on every node", CONVERGE_TIMEOUT, post_everywhere),
     )
     assert nodes[0].run("rm %s", marker).rc == 0

@@ -14,15 +14,14 @@ from __future__ import annotations
 import html.parser
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.support.ansible_run import preflight_verdicts, render
+from tests.support.compose import COMPOSE_V2, compose_config
 from tests.support.project import PROJECT, STACK, load_yaml
 
-COMPOSE_V2 = PROJECT / ".cache" / "compose-v2" / "docker-compose"
 TAKEN = "inception_ftp_passive_ports: must not hold a port the project publishes or forwards "
 TITLE_RULE = "inception_site_title: must be 1-100 characters"
 EMAIL_RULE = "must be an e-mail address"
@@ -121,15 +120,7 @@ def compose_environment(folder: Path, **settings) -> dict[str, str]:
     srcs.mkdir(parents=True)
     for name in (".env", "docker-compose.yml"):
         (srcs / name).write_text(render(STACK, STACK / "templates" / "srcs" / f"{name}.j2", **settings))
-    result = subprocess.run(
-        [str(COMPOSE_V2), "config", "--format", "json"],
-        cwd=srcs,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    environment = json.loads(result.stdout)["services"]["wordpress"]["environment"]
+    environment = compose_config(srcs)["services"]["wordpress"]["environment"]
     return {name: value.replace("$$", "$") for name, value in environment.items()}
 
 
@@ -159,10 +150,7 @@ def test_the_env_file_fails_on_a_planted_escaping_slip(compose_v2, tmp_path):
     (srcs / ".env").write_text(f"WP_TITLE={json.dumps(title)}\n")
     compose = {"services": {"s": {"image": "x", "environment": {"T": "${WP_TITLE}"}}}}
     (srcs / "docker-compose.yml").write_text(json.dumps(compose))
-    result = subprocess.run(
-        [str(COMPOSE_V2), "config", "--format", "json"], cwd=srcs, capture_output=True, text=True, check=True
-    )
-    assert json.loads(result.stdout)["services"]["s"]["environment"]["T"] != title
+    assert compose_config(srcs)["services"]["s"]["environment"]["T"] != title
 
 
 class TextOf(html.parser.HTMLParser):

@@ -126,9 +126,18 @@ def nginx_t(
     )
 
 
-@pytest.mark.parametrize("setting", ["default", "all-bonus"])
+# Swarm mode's (playbooks/vars/swarm.yml): WordPress's replicas looked up
+# through Docker's DNS at request time.
+SETTINGS = {
+    "default": {},
+    "all-bonus": {"inception_stack_bonus": ALL_BONUS},
+    "swarm": {"inception_stack_php_resolver": "127.0.0.11"},
+}
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
 def test_nginx_accepts_the_rendered_configuration(nginx_image, tmp_path, setting):
-    overrides = {"inception_stack_bonus": ALL_BONUS} if setting == "all-bonus" else {}
+    overrides = SETTINGS[setting]
     folder = rendered_folder(tmp_path / "nginx", **overrides)
     checked = nginx_t(nginx_image, folder, stand_in_certificate(tmp_path))
     assert checked.returncode == 0, checked.stderr
@@ -145,3 +154,13 @@ def test_nginx_t_refuses_a_planted_mistake(nginx_image, tmp_path):
     checked = nginx_t(nginx_image, folder, stand_in_certificate(tmp_path))
     assert checked.returncode != 0
     assert "TLSv9" in checked.stderr
+
+
+def test_only_swarm_mode_looks_wordpress_up_at_request_time(tmp_path):
+    single = (rendered_folder(tmp_path / "single") / "conf" / "inception.conf").read_text()
+    swarm = (rendered_folder(tmp_path / "swarm", **SETTINGS["swarm"]) / "conf" / "inception.conf").read_text()
+    assert "resolver" not in single
+    assert "fastcgi_pass wordpress:9000;" in single
+    assert "resolver 127.0.0.11 valid=5s ipv6=off;" in swarm
+    assert "fastcgi_pass wordpress:9000;" not in swarm
+    assert swarm.count("fastcgi_pass $inception_wordpress;") == single.count("fastcgi_pass wordpress:9000;")

@@ -315,6 +315,18 @@ def test_env_file_holds_no_secret(rendered):
 def test_daemon_json_is_json(rendered):
     config = json.loads(rendered["etc/docker/daemon.json"])
     assert config["log-opts"] == {"max-size": "10m", "max-file": "3"}
+    assert "no-new-privileges" not in config
+
+
+@pytest.mark.parametrize("mirrors", [[], ["http://127.0.0.1:5001"]])
+def test_daemon_json_can_give_every_container_no_new_privileges(mirrors):
+    engine = PROJECT / "roles" / "docker_engine"
+    template = engine / "templates" / "etc" / "docker" / "daemon.json.j2"
+    settings = {"docker_engine_no_new_privileges": True, "docker_engine_registry_mirrors": mirrors}
+    config = json.loads(render(engine, template, **settings))
+    assert config["no-new-privileges"] is True
+    assert config["log-opts"] == {"max-size": "10m", "max-file": "3"}
+    assert config.get("registry-mirrors", []) == mirrors
 
 
 def test_nginx_speaks_tls_1_2_and_1_3_only_on_443(rendered):

@@ -1,0 +1,124 @@
+"""The Inception stack on the swarm (swarm.yml, role swarm_stack): NGINX on
+every node serves the site over TLS on that node's own 443 (reached here
+through each node's forwarded loopback port, verified with the cluster's
+CA), the same site from each, WordPress in replicas spread over the nodes,
+every image from the cluster's registry. Runs after the nodes were killed
+and started again (test_cluster.py): the stack comes back by itself."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import time
+
+import pytest
+
+from tests.support.project import PROJECT
+from tests.support.site import https_get, read_target
+from tests.swarm.nodes import inventory_value, other_host, registry_node_name
+
+# The cluster's CA, on the controller (playbooks/vars/swarm.yml).
+SWARM_CONTROLLER_DIR = PROJECT / ".inception" / "swarm"
+# After a node's restart, its tasks are placed again: minutes at most.
+CONVERGE_TIMEOUT = 300
+# Every article's title on the home page (the default theme's markup).
+ARTICLE_TITLE = re.compile(r'<h2 class="entry-title[^"]*"><a href="[^"]*">([^<]*)</a>')
+
+
+def node_target(host):
+    """This node's site, as the tests' HTTPS helpers reach it: its own
+    forwarded port, the cluster's CA."""
+    return dataclasses.replace(read_target(host), controller_dir=str(SWARM_CONTROLLER_DIR))
+
+
+def services(manager) -> dict[str, dict]:
+    listed = manager.check_output("docker service ls --format json")
+    return {entry["Name"]: entry for entry in map(json.loads, listed.splitlines())}
+
+
+def running_tasks(manager, service: str) -> list[str]:
+    """The nodes where a service's tasks are running."""
+    out = manager.check_output(
+        "docker service ps --filter desired-state=running --format '{{.Node}} {{.CurrentState}}' %s", service
+    )
+    return [line.split()[0] for line in out.splitlines() if " Running " in f" {line} "]
+
+
+@pytest.fixture(scope="module")
+def manager(host):
+    return other_host(host, registry_node_name(host))
+
+
+def converged_services(manager) -> dict[str, dict]:
+    """Every service at its size (NGINX on each node), waited for."""
+    deadline = time.monotonic() + CONVERGE_TIMEOUT
+    while True:
+        listed = services(manager)
+        replicas = {name: entry["Replicas"] for name, entry in listed.items()}
+        done = [r.split(" ")[0].split("/") for r in replicas.values()]
+        if listed and all(running == wanted for running, wanted in done):
+            return listed
+        assert time.monotonic() < deadline, f"not converged after {CONVERGE_TIMEOUT} s: {replicas}"
+        time.sleep(3)
+
+
+@pytest.fixture(scope="module")
+def converged(manager) -> dict[str, dict]:
+    return converged_services(manager)
+
+
+def home_page(host) -> str:
+    """The home page from this node's 443, waited for (its NGINX may be
+    starting again after the restarts)."""
+    deadline = time.monotonic() + CONVERGE_TIMEOUT
+    while True:
+        try:
+            answer = https_get(node_target(host))
+            if answer.status == 200:
+                return answer.body.decode()
+            seen = f"HTTP {answer.status}"
+        except OSError as error:
+            seen = str(error)
+        assert time.monotonic() < deadline, f"no home page from this node after {CONVERGE_TIMEOUT} s: {seen}"
+        time.sleep(2)
+
+
+def test_every_service_converged_with_its_images_from_the_registry(converged, host):
+    registry = f"registry.{inventory_value(host, 'inception_domain')}:5000/inception/"
+    assert set(converged) == {
+        f"inception_{name}" for name in ("mariadb", "wordpress", "nginx", "redis", "backup")
+    }
+    assert converged["inception_nginx"]["Mode"] == "global"
+    nodes = len(host.ansible.get_variables()["groups"]["swarm_managers"])
+    assert converged["inception_nginx"]["Replicas"].split(" ")[0] == f"{nodes}/{nodes}"
+    for name, entry in converged.items():
+        assert entry["Image"].startswith(registry), (name, entry["Image"])
+
+
+def test_wordpress_replicas_run_on_different_nodes(converged, manager):
+    placed = running_tasks(manager, "inception_wordpress")
+    assert len(placed) == 3
+    assert len(set(placed)) == 3, placed
+
+
+def test_the_site_answers_over_tls_on_this_nodes_443(converged, host):
+    page = home_page(host)
+    assert f"<title>{inventory_value(host, 'inception_site_title')}" in page.replace("&#8211;", "-")
+
+
+def test_every_node_serves_the_same_site(converged, host):
+    names = host.ansible.get_variables()["groups"]["swarm_managers"]
+    titles = {name: ARTICLE_TITLE.findall(home_page(other_host(host, name))) for name in names}
+    assert titles[names[0]], "no article on the home page"
+    assert all(found == titles[names[0]] for found in titles.values()), titles
+
+
+def test_the_stacks_processes_cannot_gain_privileges(converged, host):
+    """A stack file has no security_opt: the node's engine gives every
+    container no-new-privileges (docker_engine_no_new_privileges)."""
+    containers = host.check_output("docker ps -q -f label=com.docker.stack.namespace=inception").split()
+    assert containers
+    for container in containers:
+        pid = host.check_output("docker inspect --format '{{.State.Pid}}' %s", container)
+        assert "NoNewPrivs:\t1" in host.file(f"/proc/{pid}/status").content_string, container

@@ -1,0 +1,39 @@
+"""The cluster's backup (the backup service of the stack, on the database's
+node): a run now, as cron runs it on its schedule, leaves a whole backup of
+the database (one consistent transaction, through the network) and of the
+replicated files in /home/<login>/data/backups on that node. Runs once."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from tests.support.site import write_post
+from tests.swarm.nodes import inventory_value
+from tests.swarm.test_cluster import record
+from tests.swarm.test_stack import converged_services
+from tests.swarm.test_stack_failover import wordpress_container
+
+
+def test_a_backup_holds_the_database_and_the_files(managers):
+    # The first manager holds the database and the backups (swarm.yml).
+    node = managers[0]
+    converged_services(node)
+    mark = uuid.uuid4().hex[:8]
+    write_post(node, f"Kept by the backup {mark}", "backup", container=wordpress_container(node))
+    backup = node.check_output("docker ps -q -f label=com.docker.swarm.service.name=inception_backup")
+    assert backup, "no backup task on the database's node"
+
+    started = time.monotonic()
+    ran = node.run("docker exec %s /usr/local/bin/backup", backup)
+    record("backup_seconds", time.monotonic() - started)
+    assert ran.rc == 0, ran.stderr
+    folder = ran.stdout.split("backup: /backups/", 1)[1].split()[0]
+    on_node = f"/home/{inventory_value(node, 'inception_login')}/data/backups/{folder}"
+    dump = node.run("zcat %s/database.sql.gz", on_node)
+    assert dump.rc == 0
+    assert f"Kept by the backup {mark}" in dump.stdout
+    files = node.check_output("tar -tzf %s/wordpress-files.tar.gz", on_node).split()
+    assert "./wp-includes/version.php" in files
+    assert "./wp-salts.php" in files
+    assert node.file(f"{on_node}/database.sql.gz").mode == 0o600

@@ -1,0 +1,52 @@
+"""How old an object-cache value a node may serve after another node changed
+it: WordPress's object cache keeps a per-node copy in APCu for
+INCEPTION_L1_TTL seconds when Redis (shared by every node) holds the truth.
+The site's title is changed through WordPress on the first node, and every
+node's 443 is asked (uncached pages) until each shows it: measured, and
+bounded by that TTL. Runs once."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+from tests.support.project import STACK
+from tests.support.site import https_get, wordpress_php
+from tests.swarm.test_cluster import record
+from tests.swarm.test_stack import converged_services, node_target
+from tests.swarm.test_stack_failover import wordpress_container
+
+OBJECT_CACHE = STACK / "files" / "srcs" / "requirements" / "wordpress" / "tools" / "object-cache.php"
+L1_TTL = int(re.search(r"const INCEPTION_L1_TTL = ([0-9]+);", OBJECT_CACHE.read_text())[1])
+# A page's own time and the polling's, beyond the TTL.
+MARGIN = 5
+
+
+def test_a_change_on_one_node_reaches_every_node_within_the_apcu_ttl(managers):
+    first = managers[0]
+    converged_services(first)
+    container = wordpress_container(first)
+    title = wordpress_php(first, "echo get_option('blogname');", container=container)
+    changed = f"{title} {uuid.uuid4().hex[:8]}"
+    # Every node's APCu holds the options first: the worst case.
+    for node in managers:
+        assert https_get(node_target(node), f"/?warm={uuid.uuid4().hex}").status == 200
+    wordpress_php(first, "update_option('blogname', $argv[1]);", changed, container=container)
+    started = time.monotonic()
+    seen: dict[str, float] = {}
+    try:
+        while len(seen) < len(managers) and time.monotonic() - started < L1_TTL + 3 * MARGIN:
+            for node in managers:
+                name = node.backend.host
+                if name not in seen:
+                    page = https_get(node_target(node), f"/?fresh={uuid.uuid4().hex}").body.decode()
+                    if changed in page:
+                        seen[name] = time.monotonic() - started
+            time.sleep(0.2)
+    finally:
+        wordpress_php(first, "update_option('blogname', $argv[1]);", title, container=container)
+    for name, seconds in seen.items():
+        record(f"object_cache_change_seen_on_{name}_seconds", seconds)
+    assert sorted(seen) == sorted(node.backend.host for node in managers), seen
+    assert max(seen.values()) <= L1_TTL + MARGIN, seen

@@ -1,0 +1,184 @@
+"""The stack file of Swarm mode (roles/swarm_stack), rendered here: it carries
+what the tree's compose file says of the same services (hardening, limits,
+healthchecks, secrets, in-memory folders), every service is found by DNS
+round robin (no IPVS), a secret's name changes with its content, and the
+inventory's values reach WordPress intact through `docker stack deploy`'s
+interpolation (read back by Compose v2, which interpolates alike)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.ansible_run import REQUIRED, render
+from tests.support.compose import compose_config
+from tests.support.project import PROJECT, STACK
+
+SWARM_STACK = PROJECT / "roles" / "swarm_stack"
+STACK_FILE = SWARM_STACK / "templates" / "stack.yml.j2"
+COMPOSE_FILE = STACK / "templates" / "srcs" / "docker-compose.yml.j2"
+SERVICES = ("mariadb", "wordpress", "nginx", "redis", "backup")
+# Swarm mode's bonus services (playbooks/vars/swarm.yml).
+SWARM_BONUS = {"website": False, "adminer": False, "redis": True, "vsftpd": False, "backup": True}
+UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3}
+# Titles and addresses pre-flight lets through, with every character
+# `docker stack deploy` or YAML could take for their own.
+HOSTILE = ['Café "l\'été" $HOME ${5} <b>bold</b> \\ 100%; #1', "$$ and $", "`id` $(id) a=b # c", "日本語"]
+
+
+def stack(**overrides) -> dict:
+    return yaml.safe_load(render(SWARM_STACK, STACK_FILE, **overrides))
+
+
+def compose() -> dict:
+    return yaml.safe_load(render(STACK, COMPOSE_FILE, inception_stack_bonus=SWARM_BONUS))
+
+
+def size(text: str) -> int:
+    match = re.fullmatch(r"([0-9]+)([kmg]?)", str(text).lower())
+    assert match, text
+    return int(match[1]) * UNITS.get(match[2], 1)
+
+
+def tmpfs_folders(service: dict) -> dict[str, int]:
+    """Each in-memory folder of a stack service, with its size (0: none)."""
+    return {
+        mount["target"]: mount.get("tmpfs", {}).get("size", 0)
+        for mount in service.get("volumes", [])
+        if mount["type"] == "tmpfs"
+    }
+
+
+def compose_tmpfs(service: dict) -> dict[str, int]:
+    folders = {}
+    for entry in service.get("tmpfs", []):
+        folder, _, options = entry.partition(":")
+        sizes = [size(option[5:]) for option in options.split(",") if option.startswith("size=")]
+        folders[folder] = sizes[0] if sizes else 0
+    return folders
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_each_service_carries_the_compose_files_hardening_and_limits(name):
+    swarm, single = stack()["services"][name], compose()["services"][name]
+    assert swarm["read_only"] is single["read_only"] is True
+    assert swarm["cap_drop"] == single["cap_drop"] == ["ALL"]
+    assert swarm.get("cap_add") == single.get("cap_add")
+    limits = swarm["deploy"]["resources"]["limits"]
+    assert size(limits["memory"]) == size(single["mem_limit"])
+    assert float(limits["cpus"]) == float(single["cpus"])
+    assert limits["pids"] == single["pids_limit"]
+    assert set(swarm.get("environment", {})) == set(single.get("environment", {}))
+    assert [secret["source"] for secret in swarm.get("secrets", [])] == single.get("secrets", [])
+    assert tmpfs_folders(swarm) == compose_tmpfs(single)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_each_service_keeps_the_compose_files_healthcheck(name):
+    swarm, single = stack(), compose()
+    anchors = (swarm["x-healthcheck"], single["x-healthcheck"])
+    assert anchors[0] == anchors[1]
+    checks = (swarm["services"][name]["healthcheck"], single["services"][name]["healthcheck"])
+    assert checks[0] == checks[1]
+
+
+def test_every_service_is_found_by_dns_round_robin_and_nginx_is_on_every_node():
+    services = stack()["services"]
+    assert {name: service["deploy"]["endpoint_mode"] for name, service in services.items()} == dict.fromkeys(
+        SERVICES, "dnsrr"
+    )
+    nginx = services["nginx"]
+    assert nginx["deploy"]["mode"] == "global"
+    assert nginx["ports"] == [{"target": 443, "published": 443, "protocol": "tcp", "mode": "host"}]
+    wordpress = services["wordpress"]["deploy"]
+    assert wordpress["replicas"] == 3
+    assert wordpress["placement"]["max_replicas_per_node"] == 1
+    assert wordpress["update_config"]["order"] == "stop-first"
+    assert wordpress["update_config"]["failure_action"] == "rollback"
+    assert services["mariadb"]["deploy"]["placement"]["constraints"] == [
+        "node.labels.org.inception.database == true"
+    ]
+    for name in ("mariadb", "redis", "backup"):
+        assert services[name]["deploy"]["replicas"] == 1
+    assert services["backup"]["deploy"]["placement"] == services["mariadb"]["deploy"]["placement"]
+    # Nothing but NGINX's 443 is published.
+    assert [name for name, service in services.items() if "ports" in service] == ["nginx"]
+
+
+def test_virtual_ips_are_a_rendering_option_not_exercised_here():
+    """Rendered only: this machine's kernel has no IPVS, which they need."""
+    services = stack(swarm_stack_virtual_ips=True)["services"]
+    assert {service["deploy"]["endpoint_mode"] for service in services.values()} == {"vip"}
+    assert services["nginx"]["ports"] == [
+        {"target": 443, "published": 443, "protocol": "tcp", "mode": "ingress"}
+    ]
+    assert "not exercised" in render(SWARM_STACK, STACK_FILE, swarm_stack_virtual_ips=True)
+
+
+def test_the_first_start_runs_one_wordpress_replica():
+    assert stack(swarm_stack_wordpress_running=1)["services"]["wordpress"]["deploy"]["replicas"] == 1
+
+
+def test_every_image_comes_from_the_clusters_registry():
+    images = {name: service["image"] for name, service in stack()["services"].items()}
+    assert images == {name: f"registry.jdoe.42.fr:5000/inception/{name}:1.0.0" for name in SERVICES}
+
+
+def test_a_secrets_name_changes_with_its_content_alone():
+    before = stack()["secrets"]
+    versions = dict(REQUIRED["swarm_stack_secret_versions"], **{"db_password.txt": "cd" * 32})
+    after = stack(swarm_stack_secret_versions=versions)["secrets"]
+    changed = sorted(name for name in before if before[name]["name"] != after[name]["name"])
+    assert changed == ["db_password"]
+    assert after["db_password"]["name"] == "inception_db_password_" + "cd" * 8
+    assert before["tls_key"]["name"] == "inception_tls_key_1f2e3d4c5b6a7988"
+    assert {secret["file"] for secret in before.values()} == {
+        f"/home/jdoe/inception/secrets/{file}"
+        for file in (
+            "db_password.txt",
+            "db_root_password.txt",
+            "credentials.txt",
+            "redis_password.txt",
+            "tls/server.crt",
+            "tls/server.key",
+        )
+    }
+
+
+@pytest.mark.parametrize("service", ["redis", "backup"])
+def test_without_a_bonus_service_nothing_names_it(service):
+    rendered = render(SWARM_STACK, STACK_FILE, **{f"swarm_stack_{service}": False})
+    assert service not in rendered.lower()
+
+
+def stack_environment(tmp_path: Path, **settings) -> dict[str, str]:
+    """WordPress's environment as Compose v2 reads the stack file ($$ is one
+    $ to it, as to `docker stack deploy`; config writes each $ back as $$)."""
+    (tmp_path / "stack.yml").write_text(render(SWARM_STACK, STACK_FILE, **settings))
+    environment = compose_config(tmp_path, "stack.yml", consistency=False)["services"]["wordpress"][
+        "environment"
+    ]
+    return {name: value.replace("$$", "$") for name, value in environment.items()}
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_the_title_and_an_address_reach_wordpress_intact(tmp_path, value):
+    address = value.replace(" ", "") + "@jdoe.42.fr"
+    environment = stack_environment(tmp_path, swarm_stack_site_title=value, swarm_stack_user_email=address)
+    assert environment["WP_TITLE"] == value
+    assert environment["WP_USER_EMAIL"] == address
+
+
+def test_the_interpolation_check_fails_on_a_planted_escaping_slip(tmp_path):
+    # The rendered file with its escaping undone: the check reads the
+    # shell's $HOME, not the title.
+    rendered = render(SWARM_STACK, STACK_FILE, swarm_stack_site_title="$HOME")
+    assert '"$$HOME"' in rendered
+    (tmp_path / "stack.yml").write_text(rendered.replace('"$$HOME"', '"$HOME"'))
+    config = compose_config(
+        tmp_path, "stack.yml", consistency=False, env={"HOME": "/planted", "PATH": "/usr/bin:/bin"}
+    )
+    assert config["services"]["wordpress"]["environment"]["WP_TITLE"] == "/planted"
