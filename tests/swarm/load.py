@@ -6,6 +6,7 @@ not NGINX's page cache), and every answer is kept with its time."""
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import itertools
 import threading
 import time
@@ -43,8 +44,9 @@ class Load:
             sent = time.monotonic()
             try:
                 status, error = https_get(target, f"{self.path}&load={number}").status, ""
-            except OSError as failure:
-                status, error = 0, str(failure)
+            # A broken answer counts as a failure too, never as a thread that dies.
+            except (OSError, http.client.HTTPException) as failure:
+                status, error = 0, repr(failure)
             with self._lock:
                 self.answers.append(Answer(sent, time.monotonic() - sent, target.https_port, status, error))
 
