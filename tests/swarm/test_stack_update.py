@@ -1,8 +1,8 @@
 """A rolling update of WordPress's image under HTTPS load on every node's
 443: Swarm replaces one replica at a time (the stack file's update_config),
 NGINX sends the requests to the others meanwhile, and no request gets
-anything but a 2xx. The service is put back on its image afterwards. Runs once, after
-the failover (the file's name sorts after it)."""
+anything but a 2xx. The service is put back on its image afterwards. Runs
+once, after the failover (the file's name sorts after it)."""
 
 from __future__ import annotations
 
