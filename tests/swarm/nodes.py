@@ -31,6 +31,14 @@ def other_host(host, name: str):
     return testinfra.get_host(f"ansible://{name}", ansible_inventory=host.backend.ansible_inventory)
 
 
+def task_container(node, service: str) -> str:
+    """The container of one of the stack's tasks on that node (service: its
+    name in the stack file)."""
+    found = node.check_output("docker ps -q -f label=com.docker.swarm.service.name=inception_%s", service)
+    assert found, f"no {service} task on {node.backend.host}"
+    return found.splitlines()[0]
+
+
 def registry_node_name(host) -> str:
     """The node that runs the cluster's registry: the first manager
     (playbooks/vars/swarm.yml)."""

@@ -9,10 +9,9 @@ import time
 import uuid
 
 from tests.support.site import write_post
-from tests.swarm.nodes import inventory_value
+from tests.swarm.nodes import inventory_value, task_container
 from tests.swarm.test_cluster import record
 from tests.swarm.test_stack import converged_services
-from tests.swarm.test_stack_failover import wordpress_container
 
 
 def test_a_backup_holds_the_database_and_the_files(managers):
@@ -20,9 +19,8 @@ def test_a_backup_holds_the_database_and_the_files(managers):
     node = managers[0]
     converged_services(node)
     mark = uuid.uuid4().hex[:8]
-    write_post(node, f"Kept by the backup {mark}", "backup", container=wordpress_container(node))
-    backup = node.check_output("docker ps -q -f label=com.docker.swarm.service.name=inception_backup")
-    assert backup, "no backup task on the database's node"
+    write_post(node, f"Kept by the backup {mark}", "backup", container=task_container(node, "wordpress"))
+    backup = task_container(node, "backup")
 
     started = time.monotonic()
     ran = node.run("docker exec %s /usr/local/bin/backup", backup)

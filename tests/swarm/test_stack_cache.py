@@ -13,9 +13,9 @@ import uuid
 
 from tests.support.project import STACK
 from tests.support.site import https_get, wordpress_php
+from tests.swarm.nodes import task_container
 from tests.swarm.test_cluster import record
 from tests.swarm.test_stack import converged_services, node_target
-from tests.swarm.test_stack_failover import wordpress_container
 
 OBJECT_CACHE = STACK / "files" / "srcs" / "requirements" / "wordpress" / "tools" / "object-cache.php"
 L1_TTL = int(re.search(r"const INCEPTION_L1_TTL = ([0-9]+);", OBJECT_CACHE.read_text())[1])
@@ -26,7 +26,7 @@ MARGIN = 5
 def test_a_change_on_one_node_reaches_every_node_within_the_apcu_ttl(managers):
     first = managers[0]
     converged_services(first)
-    container = wordpress_container(first)
+    container = task_container(first, "wordpress")
     title = wordpress_php(first, "echo get_option('blogname');", container=container)
     changed = f"{title} {uuid.uuid4().hex[:8]}"
     # Every node's APCu holds the options first: the worst case.

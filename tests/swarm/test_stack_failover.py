@@ -15,7 +15,7 @@ import uuid
 
 from tests.support.site import https_get, wordpress_php, write_post
 from tests.swarm.load import Load
-from tests.swarm.nodes import files_mount
+from tests.swarm.nodes import files_mount, task_container
 from tests.swarm.test_cluster import BACK_WITHIN, docker_here, nodes_seen_from, record, wait_for
 from tests.swarm.test_stack import CONVERGE_TIMEOUT, converged_services, node_target
 
@@ -33,13 +33,6 @@ echo json_encode(['id' => $id, 'file' => $bits['file']]);
 """
 
 
-def wordpress_container(node) -> str:
-    """The WordPress task's container on that node."""
-    found = node.check_output("docker ps -q -f label=com.docker.swarm.service.name=inception_wordpress")
-    assert found, f"no WordPress task on {node.backend.host}"
-    return found.splitlines()[0]
-
-
 def test_a_killed_node_leaves_every_request_answered_within_10_s_and_catches_up(managers):
     first, victim = managers[0], managers[-1]
     converged_services(first)
@@ -51,7 +44,7 @@ def test_a_killed_node_leaves_every_request_answered_within_10_s_and_catches_up(
         docker_here("kill", victim.backend.host)
         killed = time.monotonic()
         # Written during the outage, through WordPress on the first node.
-        container = wordpress_container(first)
+        container = task_container(first, "wordpress")
         post = write_post(first, f"Written while a node was down {mark}", "failover", container=container)
         content = f"uploaded while a node was down {mark}\n"
         upload = json.loads(

@@ -9,11 +9,10 @@ import time
 import uuid
 
 from tests.support.site import https_get, write_post
-from tests.swarm.nodes import files_mount
+from tests.swarm.nodes import files_mount, task_container
 from tests.swarm.test_cluster import BACK_WITHIN, docker_here, nodes_seen_from, record, wait_for
 from tests.swarm.test_registry import REGISTRY_PORT, ask_registry, registry_name
 from tests.swarm.test_stack import CONVERGE_TIMEOUT, node_target
-from tests.swarm.test_stack_failover import wordpress_container
 
 
 def test_the_whole_cluster_stopped_and_started_comes_back_by_itself(managers):
@@ -26,7 +25,7 @@ def test_the_whole_cluster_stopped_and_started_comes_back_by_itself(managers):
         nodes[0],
         f"Written before the whole cluster stopped {mark}",
         "whole cluster",
-        container=wordpress_container(nodes[0]),
+        container=task_container(nodes[0], "wordpress"),
     )
 
     docker_here("stop", *names)
