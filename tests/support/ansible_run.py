@@ -95,7 +95,10 @@ REQUIRED = {
     "swarm_stack_domain": "jdoe.42.fr",
     "swarm_stack_registry": "registry.jdoe.42.fr:5000",
     "swarm_stack_tree_dir": "/home/jdoe/inception",
-    "swarm_stack_database_node_id": "x2y7sw9kq0d1node1id",
+    "swarm_stack_database_nodes": [
+        {"host": f"node{index}", "id": f"x2y7sw9kq0d1node{index}id", "name": f"node{index}"}
+        for index in (1, 2, 3)
+    ],
     "swarm_stack_secret_versions": {
         name: f"{index:02d}" + "ab" * 31
         for index, name in enumerate(

@@ -5,6 +5,9 @@ from __future__ import annotations
 import jinja2
 import testinfra
 
+# WordPress's database (the roles' default; swarm.yml keeps it).
+DATABASE = "wordpress"
+
 
 def inventory_value(host, name: str) -> str:
     """An inventory variable as Ansible renders it (testinfra gives the raw
@@ -43,3 +46,49 @@ def registry_node_name(host) -> str:
     """The node that runs the cluster's registry: the first manager
     (playbooks/vars/swarm.yml)."""
     return host.ansible.get_variables()["groups"]["swarm_managers"][0]
+
+
+def node_running(nodes, service: str):
+    """The node, of those, where a task of that service runs (one that runs once)."""
+    for node in nodes:
+        if node.check_output("docker ps -q -f label=com.docker.swarm.service.name=inception_%s", service):
+            return node
+    raise AssertionError(f"no {service} task on {[node.backend.host for node in nodes]}")
+
+
+def galera_status(node) -> dict[str, str]:
+    """This node's Galera member, as it sees itself: wsrep_cluster_size,
+    wsrep_cluster_status, wsrep_local_state_comment, wsrep_ready (asked over
+    its socket as root, inside its container)."""
+    answer = node.run(
+        "docker exec %s mariadb --batch --skip-column-names -e %s",
+        task_container(node, "mariadb"),
+        "SHOW GLOBAL STATUS WHERE Variable_name IN "
+        "('wsrep_cluster_size', 'wsrep_cluster_status', 'wsrep_local_state_comment', 'wsrep_ready')",
+    )
+    if answer.rc != 0:
+        return {}
+    return dict(line.split("\t", 1) for line in answer.stdout.splitlines() if "\t" in line)
+
+
+def member_synced(node, members: int) -> bool:
+    """Whether this node's Galera member is Synced in a cluster of that many
+    (False while its task is not started yet)."""
+    try:
+        status = galera_status(node)
+    except AssertionError:
+        return False
+    return status.get("wsrep_local_state_comment") == "Synced" and status.get("wsrep_cluster_size") == str(
+        members
+    )
+
+
+def member_holds_post(node, post: int) -> bool:
+    """Whether this node's Galera member holds that post (its own copy of the database)."""
+    answer = node.run(
+        "docker exec %s mariadb --batch --skip-column-names %s -e %s",
+        task_container(node, "mariadb"),
+        DATABASE,
+        f"SELECT COUNT(*) FROM wp_posts WHERE ID = {int(post)}",
+    )
+    return answer.rc == 0 and answer.stdout.strip() == "1"

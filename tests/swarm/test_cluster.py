@@ -20,7 +20,7 @@ import time
 import uuid
 
 from tests.support.project import PROJECT
-from tests.swarm.nodes import files_brick, files_mount, other_host
+from tests.swarm.nodes import files_brick, files_mount, member_synced, other_host
 
 TIMINGS = PROJECT / "artifacts" / "swarm" / "timings.json"
 # Swarm marks a node down after a few missed heartbeats (2 s apart here):
@@ -33,6 +33,9 @@ BACK_WITHIN = 180
 # GlusterFS's self-heal daemon looks every 10 minutes by default, but a
 # client that reads a file heals it at once.
 HEALED_WITHIN = 120
+# A node's Galera member back in the cluster after its node started: the
+# task placed again, then an incremental copy.
+DATABASE_BACK_WITHIN = 300
 
 
 def node_names(host) -> list[str]:
@@ -135,3 +138,14 @@ def test_a_killed_node_leaves_a_working_cluster_and_catches_up_by_itself(host):
 
     record(f"{name}_files_healed_seconds", wait_for(f"{name}'s files caught up", HEALED_WITHIN, healed))
     assert survivors[0].run("rm %s", written_away).rc == 0
+
+    # Its Galera member is back in the cluster before the next node goes: two
+    # members of three must stay, or the database stops (and heals itself
+    # only once Swarm restarted the members its healthcheck failed).
+    def database_back() -> bool:
+        return member_synced(host, len(node_names(host)))
+
+    record(
+        f"{name}_database_back_seconds",
+        wait_for(f"{name}'s Galera member Synced", DATABASE_BACK_WITHIN, database_back),
+    )

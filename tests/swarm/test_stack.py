@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.project import PROJECT
 from tests.support.site import https_get, read_target
-from tests.swarm.nodes import inventory_value, other_host, registry_node_name
+from tests.swarm.nodes import galera_status, inventory_value, other_host, registry_node_name
 
 # The cluster's CA, on the controller (playbooks/vars/swarm.yml).
 SWARM_CONTROLLER_DIR = PROJECT / ".inception" / "swarm"
@@ -100,6 +100,22 @@ def test_wordpress_replicas_run_on_different_nodes(converged, manager):
     placed = running_tasks(manager, "inception_wordpress")
     assert len(placed) == 3
     assert len(set(placed)) == 3, placed
+
+
+def test_each_nodes_galera_member_is_synced_in_one_primary_cluster(converged, host):
+    """The database on every node: one member each, all in the same
+    primary component (a member still joining is waited for)."""
+    members = len(host.ansible.get_variables()["groups"]["swarm_managers"])
+    wanted = {
+        "wsrep_cluster_size": str(members),
+        "wsrep_cluster_status": "Primary",
+        "wsrep_local_state_comment": "Synced",
+        "wsrep_ready": "ON",
+    }
+    deadline = time.monotonic() + CONVERGE_TIMEOUT
+    while (seen := galera_status(host)) != wanted:
+        assert time.monotonic() < deadline, f"this node's member after {CONVERGE_TIMEOUT} s: {seen}"
+        time.sleep(2)
 
 
 def test_the_site_answers_over_tls_on_this_nodes_443(converged, host):

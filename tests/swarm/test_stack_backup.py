@@ -1,5 +1,5 @@
-"""The cluster's backup (the backup service of the stack, on the database's
-node): a run now, as cron runs it on its schedule, leaves a whole backup of
+"""The cluster's backup (the backup service of the stack, on one of the
+database's nodes): a run now, as cron runs it on its schedule, leaves a whole backup of
 the database (one consistent transaction, through the network) and of the
 replicated files in /home/<login>/data/backups on that node. Runs once."""
 
@@ -9,15 +9,15 @@ import time
 import uuid
 
 from tests.support.site import write_post
-from tests.swarm.nodes import inventory_value, task_container
+from tests.swarm.nodes import inventory_value, node_running, task_container
 from tests.swarm.test_cluster import record
 from tests.swarm.test_stack import converged_services
 
 
 def test_a_backup_holds_the_database_and_the_files(managers):
-    # The first manager holds the database and the backups (swarm.yml).
-    node = managers[0]
-    converged_services(node)
+    converged_services(managers[0])
+    # The backups run on one of the database's nodes (each has a Galera member).
+    node = node_running(managers, "backup")
     mark = uuid.uuid4().hex[:8]
     write_post(node, f"Kept by the backup {mark}", "backup", container=task_container(node, "wordpress"))
     backup = task_container(node, "backup")

@@ -8,6 +8,7 @@ interpolation (read back by Compose v2, which interpolates alike)."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,16 @@ SERVICES = ("mariadb", "wordpress", "nginx", "redis", "backup")
 # Swarm mode's bonus services (playbooks/vars/swarm.yml).
 SWARM_BONUS = {"website": False, "adminer": False, "redis": True, "vsftpd": False, "backup": True}
 UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3}
+GALERA_FILES = SWARM_STACK / "files" / "galera"
+# What a Galera member adds to the stack's MariaDB: its place in the cluster,
+# and what it tells the others (in memory). Its socket folder is a volume
+# shared with WordPress on the same node, not a tmpfs of its own.
+GALERA_ENVIRONMENT = {
+    "INCEPTION_GALERA_NODE",
+    "INCEPTION_GALERA_FOUNDER",
+    "INCEPTION_GALERA_MEMBERS",
+    "INCEPTION_GALERA_PEERS",
+}
 # Titles and addresses pre-flight lets through, with every character
 # `docker stack deploy` or YAML could take for their own.
 HOSTILE = ['Café "l\'été" $HOME ${5} <b>bold</b> \\ 100%; #1', "$$ and $", "`id` $(id) a=b # c", "日本語"]
@@ -71,12 +82,16 @@ def test_each_service_carries_the_compose_files_hardening_and_limits(name):
     assert size(limits["memory"]) == size(single["mem_limit"])
     assert float(limits["cpus"]) == float(single["cpus"])
     assert limits["pids"] == single["pids_limit"]
-    assert set(swarm.get("environment", {})) == set(single.get("environment", {}))
+    assert set(swarm.get("environment", {})) - GALERA_ENVIRONMENT == set(single.get("environment", {}))
     assert [secret["source"] for secret in swarm.get("secrets", [])] == single.get("secrets", [])
-    assert tmpfs_folders(swarm) == compose_tmpfs(single)
+    folders, single_folders = tmpfs_folders(swarm), compose_tmpfs(single)
+    if name == "mariadb":
+        assert folders.pop("/run/galera") == 0
+        assert single_folders.pop("/run/mysqld") == 0
+    assert folders == single_folders
 
 
-@pytest.mark.parametrize("name", SERVICES)
+@pytest.mark.parametrize("name", [name for name in SERVICES if name != "mariadb"])
 def test_each_service_keeps_the_compose_files_healthcheck(name):
     swarm, single = stack(), compose()
     anchors = (swarm["x-healthcheck"], single["x-healthcheck"])
@@ -98,12 +113,12 @@ def test_every_service_is_found_by_dns_round_robin_and_nginx_is_on_every_node():
     assert wordpress["placement"]["max_replicas_per_node"] == 1
     assert wordpress["update_config"]["order"] == "stop-first"
     assert wordpress["update_config"]["failure_action"] == "rollback"
-    assert services["mariadb"]["deploy"]["placement"]["constraints"] == [
-        "node.labels.org.inception.database == true"
-    ]
-    for name in ("mariadb", "redis", "backup"):
+    on_database_nodes = ["node.labels.org.inception.database == true"]
+    assert services["mariadb"]["deploy"]["mode"] == "global"
+    for name in ("mariadb", "wordpress", "backup"):
+        assert services[name]["deploy"]["placement"]["constraints"] == on_database_nodes, name
+    for name in ("redis", "backup"):
         assert services[name]["deploy"]["replicas"] == 1
-    assert services["backup"]["deploy"]["placement"] == services["mariadb"]["deploy"]["placement"]
     # Nothing but NGINX's 443 is published.
     assert [name for name, service in services.items() if "ports" in service] == ["nginx"]
 
@@ -124,7 +139,63 @@ def test_the_first_start_runs_one_wordpress_replica():
 
 def test_every_image_comes_from_the_clusters_registry():
     images = {name: service["image"] for name, service in stack()["services"].items()}
-    assert images == {name: f"registry.jdoe.42.fr:5000/inception/{name}:1.0.0" for name in SERVICES}
+    assert images == {
+        name: f"registry.jdoe.42.fr:5000/inception/{'mariadb-galera' if name == 'mariadb' else name}:1.0.0"
+        for name in SERVICES
+    }
+
+
+def test_a_galera_member_runs_on_each_database_node_and_wordpress_beside_it():
+    services = stack()["services"]
+    mariadb, wordpress = services["mariadb"], services["wordpress"]
+    environment = mariadb["environment"]
+    # Swarm fills in each task's node; the first database node founds a new cluster.
+    assert environment["INCEPTION_GALERA_NODE"] == "{{.Node.Hostname}}"
+    assert environment["INCEPTION_GALERA_FOUNDER"] == "node1"
+    assert environment["INCEPTION_GALERA_MEMBERS"] == "3"
+    assert environment["INCEPTION_GALERA_PEERS"] == "tasks.inception_mariadb"
+    assert mariadb["healthcheck"]["test"] == ["CMD", "/usr/local/bin/galera-healthcheck.sh"]
+    # One member at a time in an update, so that two of three keep the quorum.
+    assert mariadb["deploy"]["update_config"]["parallelism"] == 1
+    assert mariadb["deploy"]["update_config"]["order"] == "stop-first"
+    # WordPress reaches its own node's member over the socket PHP looks for.
+    assert wordpress["environment"]["WORDPRESS_DB_HOST"] == "localhost"
+    socket = {"type": "volume", "source": "mariadb-socket", "target": "/run/mysqld"}
+    assert socket in mariadb["volumes"]
+    assert socket in wordpress["volumes"]
+    assert stack()["volumes"] == {"mariadb-socket": None}
+    # As many members as database nodes; nothing of Galera is published.
+    one_node = REQUIRED["swarm_stack_database_nodes"][:1]
+    assert (
+        stack(swarm_stack_database_nodes=one_node)["services"]["mariadb"]["environment"][
+            "INCEPTION_GALERA_MEMBERS"
+        ]
+        == "1"
+    )
+    assert "ports" not in mariadb
+
+
+def test_the_galera_image_is_built_from_the_stacks_own_mariadb_image():
+    dockerfile = render(
+        SWARM_STACK,
+        SWARM_STACK / "templates" / "galera" / "Dockerfile.j2",
+        swarm_stack_galera_base_image="mariadb:1.0.0",
+    )
+    lines = dockerfile.splitlines()
+    assert lines[0] == "FROM mariadb:1.0.0"
+    assert "Ansible managed" in lines[2]
+    assert 'ENTRYPOINT ["/usr/local/bin/galera-entrypoint.sh"]' in lines
+    copied = next(line for line in lines if line.startswith("COPY "))
+    assert sorted(copied.split()[1:-1]) == sorted(path.name for path in GALERA_FILES.iterdir())
+
+
+def test_the_galera_scripts_pass_shellcheck():
+    scripts = sorted(GALERA_FILES.glob("*.sh"))
+    assert len(scripts) == 3
+    checked = subprocess.run(
+        ["shellcheck", "--format=gcc", *map(str, scripts)], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_a_secrets_name_changes_with_its_content_alone():
