@@ -16,6 +16,7 @@ import yaml
 from tests.support.ansible_run import REQUIRED, plan, render, render_text
 from tests.support.project import ALL_BONUS, PROJECT, ROLES, STACK
 
+ROLES_DIR = PROJECT / "roles"
 TEMPLATES = sorted((role, path) for role in ROLES for path in (role / "templates").rglob("*.j2"))
 # The files a role copies as they are (no variable): they reach the tree as is.
 STATIC = sorted((role, path) for role in ROLES for path in (role / "files").rglob("*") if path.is_file())
@@ -52,6 +53,10 @@ def test_templates_are_only_files_that_use_variables():
 
 def test_dockerfiles_start_from_the_base_image_and_hold_no_secret(rendered):
     dockerfiles = {name: text for name, text in rendered.items() if name.endswith("/Dockerfile")}
+    # Swarm mode's Galera member starts from the stack's own MariaDB image,
+    # which starts from the base image (test_swarm_stack.py).
+    galera = dockerfiles.pop("galera/Dockerfile")
+    assert galera.splitlines()[0] == "FROM mariadb:1.0.0"
     assert len(dockerfiles) == 9  # three services, five bonus services, the opt-in Portainer
     for name, text in dockerfiles.items():
         assert text.splitlines()[0].startswith("FROM debian:bookworm"), name
@@ -73,6 +78,14 @@ def test_dockerfiles_pass_hadolint(tmp_path):
         dockerfile.write_text(render(STACK, source, inception_stack_bonus=ALL_BONUS))
         dockerfiles.append(str(dockerfile))
     assert len(dockerfiles) == 9
+    # Swarm mode's Galera member's.
+    galera = tmp_path / "galera.Dockerfile"
+    galera.write_text(
+        render(
+            ROLES_DIR / "swarm_stack", ROLES_DIR / "swarm_stack" / "templates" / "galera" / "Dockerfile.j2"
+        )
+    )
+    dockerfiles.append(str(galera))
     # And the test fixtures' own (the submission tier's registry).
     fixtures = sorted(str(path) for path in PROJECT.glob("molecule/*/*/Dockerfile"))
     assert fixtures

@@ -14,7 +14,4 @@ esac
 /usr/local/bin/healthcheck.sh
 comment=$(mariadb --protocol=socket --user=root --batch --skip-column-names \
   -e "SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'" | cut -f2)
-case "$comment" in
-  Synced | Donor/Desynced) ;;
-  *) exit 1 ;;
-esac
+[[ "$comment" == Synced || "$comment" == Donor/Desynced ]]
