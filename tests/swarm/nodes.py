@@ -72,15 +72,19 @@ def galera_status(node) -> dict[str, str]:
 
 
 def member_synced(node, members: int) -> bool:
-    """Whether this node's Galera member is Synced in a cluster of that many
-    (False while its task is not started yet)."""
+    """Whether this node's Galera member is a Synced, ready member of the
+    primary component, in a cluster of that many (False while its task is
+    not started yet)."""
     try:
         status = galera_status(node)
     except AssertionError:
         return False
-    return status.get("wsrep_local_state_comment") == "Synced" and status.get("wsrep_cluster_size") == str(
-        members
-    )
+    return status == {
+        "wsrep_cluster_size": str(members),
+        "wsrep_cluster_status": "Primary",
+        "wsrep_local_state_comment": "Synced",
+        "wsrep_ready": "ON",
+    }
 
 
 def member_holds_post(node, post: int) -> bool:

@@ -185,17 +185,46 @@ def test_the_galera_image_is_built_from_the_stacks_own_mariadb_image():
     assert lines[0] == "FROM mariadb:1.0.0"
     assert "Ansible managed" in lines[2]
     assert 'ENTRYPOINT ["/usr/local/bin/galera-entrypoint.sh"]' in lines
-    copied = next(line for line in lines if line.startswith("COPY "))
+    # A Dockerfile's instruction goes on over a line that ends with a backslash.
+    copied = next(line for line in dockerfile.replace("\\\n", " ").splitlines() if line.startswith("COPY "))
     assert sorted(copied.split()[1:-1]) == sorted(path.name for path in GALERA_FILES.iterdir())
 
 
 def test_the_galera_scripts_pass_shellcheck():
     scripts = sorted(GALERA_FILES.glob("*.sh"))
-    assert len(scripts) == 3
+    assert len(scripts) == 5
     checked = subprocess.run(
         ["shellcheck", "--format=gcc", *map(str, scripts)], capture_output=True, text=True, check=False
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize(
+    ("members", "founder", "founds"),
+    [
+        # The furthest Galera position founds, whoever the founder is.
+        (["2 41 node1", "2 57 node2", "2 12 node3"], "node1", "node2"),
+        # A tie goes to the founder's node, else to the first name.
+        (["2 57 node1", "2 57 node2", "2 57 node3"], "node3", "node3"),
+        (["2 57 node3", "2 57 node2"], "node9", "node2"),
+        # A position InnoDB could not tell (-1) is below any known one.
+        (["2 -1 node1", "2 0 node2"], "node1", "node2"),
+        # Data from before Galera beats an empty folder, and any position beats both.
+        (["0 -1 node1", "1 -1 node2", "0 -1 node3"], "node1", "node2"),
+        (["1 -1 node1", "2 -1 node2"], "node1", "node2"),
+        # A blank line (no other member answered) counts for nobody.
+        (["", "0 -1 node2"], "node1", "node2"),
+    ],
+)
+def test_the_member_whose_data_goes_furthest_founds_the_cluster(members, founder, founds):
+    ranked = subprocess.run(
+        ["bash", str(GALERA_FILES / "galera-rank.sh"), founder],
+        input="\n".join(members) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert ranked.stdout == f"{founds}\n"
 
 
 def test_a_secrets_name_changes_with_its_content_alone():

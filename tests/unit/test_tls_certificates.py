@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -68,21 +69,24 @@ def changed(results: dict) -> list[str]:
 
 @pytest.fixture(scope="module")
 def made_once(tmp_path_factory) -> Path:
-    """A CA and server certificate the role made, for tests that only read them."""
+    """A CA and server certificate the role made on its first run, for tests
+    that only read them (each role run takes 20-30 s here)."""
     folder = tmp_path_factory.mktemp("made-once") / "tls"
-    run_role(folder)
-    return folder
-
-
-@pytest.fixture
-def tls_dir(tmp_path) -> Path:
-    folder = tmp_path / "tls"
     results = run_role(folder)
     assert serial_named(results) == certificate(folder / "server.crt").serial_number
     return folder
 
 
-def test_first_run_creates_a_ca_and_a_server_certificate_for_the_domain(tls_dir):
+@pytest.fixture
+def tls_dir(made_once, tmp_path) -> Path:
+    """A copy of the first run's folders (the target's and the controller's),
+    modes kept, for a test that changes them."""
+    shutil.copytree(made_once.parent, tmp_path / "site")
+    return tmp_path / "site" / "tls"
+
+
+def test_first_run_creates_a_ca_and_a_server_certificate_for_the_domain(made_once):
+    tls_dir = made_once
     modes = {p.name: oct(p.stat().st_mode & 0o777) for p in tls_dir.iterdir()}
     # No CA key on the target: it is the controller's alone.
     assert modes == {
@@ -118,7 +122,8 @@ def permitted_names(ca: x509.Certificate) -> list[str]:
     return [name.value for name in constraints.value.permitted_subtrees]
 
 
-def test_the_ca_may_sign_names_under_the_domain_only(tls_dir):
+def test_the_ca_may_sign_names_under_the_domain_only(made_once):
+    tls_dir = made_once
     assert permitted_names(certificate(tls_dir / "ca.crt")) == ["jdoe.42.fr"]
 
 

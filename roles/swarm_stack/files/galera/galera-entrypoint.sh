@@ -39,6 +39,13 @@ peers_name="${INCEPTION_GALERA_PEERS:?the DNS name of every member (INCEPTION_GA
 
 say() { echo "galera: $*"; }
 
+# What this member says of itself (galera-state.sh, galera-healthcheck.sh),
+# replaced whole: a reader never finds the file half written.
+set_state() {
+  echo "$*" > "$state_dir/state.new"
+  mv -f "$state_dir/state.new" "$state_dir/state"
+}
+
 # This container's address on the stack's network: the interface that does
 # not carry the default route (that one is docker_gwbridge, this node's own).
 own_address() {
@@ -112,7 +119,7 @@ fi
 # Not "waiting" (healthy) before a first look found no running cluster: a
 # member restarted in a rolling update must not look healthy to Swarm, which
 # would stop the next one before this one joined.
-echo "looking $node" > "$state_dir/state"
+set_state looking "$node"
 socat TCP-LISTEN:"$state_port",reuseaddr,fork EXEC:/usr/local/bin/galera-state.sh &
 say "$node ($own): data rank $has_data, position $seqno; looking for the other members"
 
@@ -129,24 +136,21 @@ while :; do
       touch "$datadir/.inception-initialized"
       chown mysql:mysql "$datadir/.inception-server-version" "$datadir/.inception-initialized"
     fi
-    echo "joining $node" > "$state_dir/state"
+    set_state joining "$node"
     exec /usr/local/bin/docker-entrypoint.sh "$@" "${options[@]}" --wsrep-cluster-address="gcomm://$synced"
   fi
-  echo "waiting $node $has_data $seqno" > "$state_dir/state"
+  set_state waiting "$node" "$has_data" "$seqno"
   founding=$(awk '$2 == "founding" {print $3}' <<< "$answers" | paste -sd, -)
   waiting=$(awk '$2 == "waiting" {print $4, $5, $3}' <<< "$answers")
   count=$(($(grep -c . <<< "$waiting" || true) + 1))
   if [ -n "$founding" ]; then
     message="$founding founds the cluster; waiting for it"
   elif [ "$count" -ge "$members" ]; then
-    # The furthest data first; on a tie the founder's node, then by name.
-    best=$(printf '%s\n%s %s %s\n' "$waiting" "$has_data" "$seqno" "$node" | grep . \
-      | awk -v founder="$founder" '{print $1, $2, ($3 == founder ? 1 : 0), $3}' \
-      | sort -k1,1nr -k2,2nr -k3,3nr -k4,4 | awk 'NR == 1 {print $4}')
+    best=$(printf '%s\n%s %s %s\n' "$waiting" "$has_data" "$seqno" "$node" | /usr/local/bin/galera-rank.sh "$founder")
     if [ "$best" = "$node" ]; then
       say "all $members members answered and this one goes furthest: founding the cluster"
       [ -s "$datadir/grastate.dat" ] && sed -i 's/^safe_to_bootstrap:.*/safe_to_bootstrap: 1/' "$datadir/grastate.dat"
-      echo "founding $node" > "$state_dir/state"
+      set_state founding "$node"
       exec /usr/local/bin/docker-entrypoint.sh "$@" "${options[@]}" --wsrep-new-cluster --wsrep-cluster-address=gcomm://
     fi
     message="$best founds the cluster; waiting for it"

@@ -12,6 +12,5 @@ case "$(head -n 1 /run/galera/state 2> /dev/null)" in
   waiting\ *) exit 0 ;;
 esac
 /usr/local/bin/healthcheck.sh
-comment=$(mariadb --protocol=socket --user=root --batch --skip-column-names \
-  -e "SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'" | cut -f2)
+comment=$(/usr/local/bin/galera-local-state.sh)
 [[ "$comment" == Synced || "$comment" == Donor/Desynced ]]

@@ -8,8 +8,7 @@
 # for a running cluster), "waiting <node> <data rank> <seqno>" (none runs),
 # "joining <node>" or "founding <node>".
 set -uo pipefail
-comment=$(mariadb --protocol=socket --user=root --batch --skip-column-names --connect-timeout=2 \
-  -e "SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'" 2> /dev/null | cut -f2)
+comment=$(/usr/local/bin/galera-local-state.sh 2> /dev/null)
 if [ "$comment" = Synced ]; then
   echo "synced ${INCEPTION_GALERA_NODE:-}"
 else
