@@ -28,7 +28,10 @@ class Answer:
 class Load:
     """Runs while its `with` block does; `answers` afterwards."""
 
-    def __init__(self, targets: list[Target], path: str = "/?p=1"):
+    # The home page: it is there whatever the posts' IDs (Galera's
+    # auto-increment steps by the cluster's size, so the first post's ID
+    # depends on which member took the install).
+    def __init__(self, targets: list[Target], path: str = "/"):
         self.targets = targets
         self.path = path
         self.answers: list[Answer] = []
@@ -43,7 +46,8 @@ class Load:
             target = self.targets[number % len(self.targets)]
             sent = time.monotonic()
             try:
-                status, error = https_get(target, f"{self.path}&load={number}").status, ""
+                separator = "&" if "?" in self.path else "?"
+                status, error = https_get(target, f"{self.path}{separator}load={number}").status, ""
             # A broken answer counts as a failure too, never as a thread that dies.
             except (OSError, http.client.HTTPException) as failure:
                 status, error = 0, repr(failure)

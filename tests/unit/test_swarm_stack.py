@@ -7,6 +7,8 @@ interpolation (read back by Compose v2, which interpolates alike)."""
 
 from __future__ import annotations
 
+import copy
+import importlib.util
 import re
 import subprocess
 from pathlib import Path
@@ -225,6 +227,56 @@ def test_the_member_whose_data_goes_furthest_founds_the_cluster(members, founder
         check=True,
     )
     assert ranked.stdout == f"{founds}\n"
+
+
+def load_upgrade_job():
+    """The upgrade job's command (a script the role installs), as a module."""
+    path = SWARM_STACK / "files" / "wordpress-upgrade-job.py"
+    spec = importlib.util.spec_from_file_location("wordpress_upgrade_job", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_upgrade_job_is_the_running_wordpress_service_with_the_new_image_and_an_end():
+    running = {
+        "Name": "inception_wordpress",
+        "TaskTemplate": {
+            "ContainerSpec": {
+                "Image": "registry.jdoe.42.fr:5000/inception/wordpress:1.0.0@sha256:" + "ab" * 32,
+                "Env": ["WORDPRESS_DB_HOST=localhost"],
+                "Secrets": [
+                    {"SecretName": "inception_db_password_0123456789abcdef", "File": {"Name": "db_password"}}
+                ],
+                "Mounts": [{"Type": "volume", "Source": "inception_mariadb-socket", "Target": "/run/mysqld"}],
+                "ReadOnly": True,
+                "Healthcheck": {
+                    "Test": ["CMD", "/usr/local/bin/healthcheck.sh"],
+                    "StartPeriod": 120000000000,
+                },
+            },
+            "Networks": [{"Target": "network-id", "Aliases": ["wordpress"]}],
+            "Placement": {"Constraints": ["node.labels.org.inception.database == true"], "MaxReplicas": 1},
+            "RestartPolicy": {"Condition": "any", "Delay": 2000000000},
+            "ForceUpdate": 3,
+        },
+    }
+    kept = copy.deepcopy(running)
+    job = load_upgrade_job().job_spec(running, "registry.jdoe.42.fr:5000/inception/wordpress:1.0.1")
+    assert running == kept, "the running service's spec is left as it is"
+    container = job["ContainerSpec"]
+    assert container["Image"] == "registry.jdoe.42.fr:5000/inception/wordpress:1.0.1"
+    # The entrypoint's set-up, then a command that ends.
+    assert container["Args"] == ["php-fpm8.2", "--test"]
+    assert container["Healthcheck"] == {"Test": ["NONE"]}
+    assert job["RestartPolicy"] == {"Condition": "none"}
+    assert "ForceUpdate" not in job
+    # Its secrets, files, database socket and placement are the service's.
+    for field in ("Env", "Secrets", "Mounts", "ReadOnly"):
+        assert container[field] == kept["TaskTemplate"]["ContainerSpec"][field]
+    assert job["Placement"] == kept["TaskTemplate"]["Placement"]
+    # On the stack's network, but NGINX never finds it under WordPress's name.
+    assert job["Networks"] == [{"Target": "network-id"}]
 
 
 def test_a_secrets_name_changes_with_its_content_alone():
