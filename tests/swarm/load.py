@@ -33,7 +33,8 @@ class Load:
     # depends on which member took the install).
     def __init__(self, targets: list[Target], path: str = "/"):
         self.targets = targets
-        self.path = path
+        # Each request's own query string goes after the path's.
+        self.path = path + ("&" if "?" in path else "?")
         self.answers: list[Answer] = []
         self._stop = threading.Event()
         self._count = itertools.count()
@@ -46,8 +47,7 @@ class Load:
             target = self.targets[number % len(self.targets)]
             sent = time.monotonic()
             try:
-                separator = "&" if "?" in self.path else "?"
-                status, error = https_get(target, f"{self.path}{separator}load={number}").status, ""
+                status, error = https_get(target, f"{self.path}load={number}").status, ""
             # A broken answer counts as a failure too, never as a thread that dies.
             except (OSError, http.client.HTTPException) as failure:
                 status, error = 0, repr(failure)
