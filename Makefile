@@ -28,7 +28,7 @@ help: ## List the verbs
 up: venv ## Bring the stack up (a VM where a provider is usable, else the container target)
 	scripts/up
 
-test: prerequisites venv images ## Every tier, in two lanes side by side: lint, unit, molecule, upgrade | vm (a real VM), submission, swarm
+test: prerequisites venv images ## Every tier, in two lanes side by side: lint, unit, molecule, swarm | vm (a real VM), submission, upgrade
 	scripts/test-tiers
 
 prerequisites: ## Install the Debian packages the tests need (when missing) and start Docker and libvirt

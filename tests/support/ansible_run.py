@@ -111,6 +111,10 @@ REQUIRED = {
     "swarm_stack_admin_email": "siteowner@jdoe.42.fr",
     "swarm_stack_user": "reader",
     "swarm_stack_user_email": "reader@jdoe.42.fr",
+    "swarm_stack_db_password": "swarm-db-Pw-5b1f",
+    "swarm_stack_db_root_password": "swarm-root-Pw-8c2e",
+    "swarm_stack_admin_password": "swarm-admin-Pw-3d9a",
+    "swarm_stack_user_password": "swarm-user-Pw-7e4b",
     # Set by the role's task that renders the file (one at the first start).
     "swarm_stack_wordpress_running": 3,
 }

@@ -266,14 +266,29 @@ def skip_unless_on(target, service: str) -> None:
 def run_site_playbook(host, *extra_vars: str, expect_success: bool = True) -> subprocess.CompletedProcess:
     """Re-run the playbook against this target, as an operator would; a
     failure fails the test unless expect_success is False."""
+    return run_playbook(
+        "site.yml",
+        host.backend.ansible_inventory,
+        *extra_vars,
+        limit=host.backend.host,
+        expect_success=expect_success,
+    )
+
+
+def run_playbook(
+    playbook: str, inventory: str, *extra_vars: str, limit: str | None = None, expect_success: bool = True
+) -> subprocess.CompletedProcess:
+    """One of the project's playbooks with that inventory (and -e for each of
+    extra_vars), as an operator runs it; a failure fails the test unless
+    expect_success is False."""
     command = [
         str(Path(sys.executable).with_name("ansible-playbook")),
-        str(PROJECT / "site.yml"),
+        str(PROJECT / playbook),
         "-i",
-        host.backend.ansible_inventory,
-        "--limit",
-        host.backend.host,
+        inventory,
     ]
+    if limit:
+        command += ["--limit", limit]
     for pair in extra_vars:
         command += ["-e", pair]
     env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.ansible_run import REQUIRED, render
+from tests.support.ansible_run import REQUIRED, render, render_text
 from tests.support.compose import compose_config
 from tests.support.project import PROJECT, STACK
 
@@ -334,3 +334,51 @@ def test_the_interpolation_check_fails_on_a_planted_escaping_slip(tmp_path):
         tmp_path, "stack.yml", consistency=False, env={"HOME": "/planted", "PATH": "/usr/bin:/bin"}
     )
     assert config["services"]["wordpress"]["environment"]["WP_TITLE"] == "/planted"
+
+
+def deployed_service(secret_names: dict[str, str], wanted: list[str]) -> dict:
+    """A service as docker_swarm_service_info reads it, reading those secrets."""
+    secrets = [{"SecretName": secret_names[name], "File": {"Name": name}} for name in wanted]
+    return {"exists": True, "service": {"Spec": {"TaskTemplate": {"ContainerSpec": {"Secrets": secrets}}}}}
+
+
+def rotated(wordpress: dict, database: dict, **overrides) -> list[str]:
+    """The role's answer (tasks/main.yml) to: which checked passwords' new
+    secrets do the deployed services not read yet?"""
+    tasks = yaml.safe_load((SWARM_STACK / "tasks" / "main.yml").read_text())
+    task = next(t for t in tasks if t["name"].startswith("Find the passwords changed"))
+    known = {
+        "swarm_stack_wordpress_service": wordpress,
+        "swarm_stack_database_service": database,
+        **overrides,
+    }
+    deployed = render_text(SWARM_STACK, task["vars"]["swarm_stack_deployed_secrets"], **known)
+    return render_text(
+        SWARM_STACK,
+        task["ansible.builtin.set_fact"]["swarm_stack_rotated"],
+        swarm_stack_deployed_secrets=deployed,
+        **known,
+    )
+
+
+def test_the_passwords_set_before_a_deploy_are_the_checked_ones_whose_secret_changed():
+    names = {name: entry["name"] for name, entry in stack()["secrets"].items()}
+    wordpress = deployed_service(names, ["db_password", "credentials", "redis_password"])
+    database = deployed_service(names, ["db_password", "db_root_password"])
+    # As deployed: nothing to set.
+    assert rotated(wordpress, database) == []
+    # New database and Redis passwords, and a new certificate: only the
+    # database's is checked by a running service before the deploy.
+    versions = dict(REQUIRED["swarm_stack_secret_versions"], **{"db_password.txt": "cd" * 32})
+    versions["redis_password.txt"] = "ef" * 32
+    assert rotated(
+        wordpress, database, swarm_stack_secret_versions=versions, swarm_stack_certificate_serial="42"
+    ) == ["db_password"]
+    versions = dict(versions, **{"db_root_password.txt": "12" * 32, "credentials.txt": "34" * 32})
+    assert sorted(rotated(wordpress, database, swarm_stack_secret_versions=versions)) == [
+        "credentials",
+        "db_password",
+        "db_root_password",
+    ]
+    # No stack deployed yet: the passwords are the first ones.
+    assert rotated({"exists": False}, {"exists": False}, swarm_stack_secret_versions=versions) == []

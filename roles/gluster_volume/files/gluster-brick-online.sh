@@ -10,6 +10,15 @@ set -euo pipefail
 volume="${1:?usage: gluster-brick-online VOLUME ADDRESS:PATH}"
 brick="${2:?usage: gluster-brick-online VOLUME ADDRESS:PATH}"
 
-until gluster --mode=script volume status "$volume" "$brick" --xml 2>/dev/null | grep -q '<status>1</status>'; do
+# The status is read whole, then searched: a reader that stopped at the first
+# match (grep -q) could leave gluster writing into a closed pipe, and under
+# pipefail its SIGPIPE would count as "not online" for good.
+brick_online() {
+  local status
+  status=$(gluster --mode=script volume status "$volume" "$brick" --xml 2>/dev/null) || return 1
+  [[ "$status" == *'<status>1</status>'* ]]
+}
+
+until brick_online; do
   sleep 2
 done

@@ -19,8 +19,10 @@
 #
 # A member waiting for the others is healthy (galera-healthcheck.sh): Swarm
 # names a task in its DNS only once healthy, and the others must find it.
-# No `head` inside a pipeline: under pipefail, the writer it leaves behind
-# dies of SIGPIPE and takes the entrypoint with it (seen in a rolling update).
+# Nothing inside a pipeline stops reading early (`head`, awk's `exit`): under
+# pipefail, the writer it leaves behind dies of SIGPIPE and takes the
+# entrypoint with it (exit 141, seen in rolling updates: Swarm then pauses
+# the update).
 set -euo pipefail
 
 case "${1:-}" in
@@ -51,7 +53,7 @@ set_state() {
 own_address() {
   local outside
   outside=$(ip -4 route show default | awk '{for (i = 1; i < NF; i++) if ($i == "dev") print $(i + 1)}')
-  ip -4 -o addr show | awk -v outside="$outside" '$2 != "lo" && $2 != outside {sub(/\/.*/, "", $4); print $4; exit}'
+  ip -4 -o addr show | awk -v outside="$outside" '$2 != "lo" && $2 != outside && !found {sub(/\/.*/, "", $4); print $4; found = 1}'
 }
 
 # How far this member's data goes: "<has data> <seqno> [<uuid>:<seqno>]".
