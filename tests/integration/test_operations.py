@@ -29,11 +29,12 @@ from tests.support.site import (
     https_get,
     make,
     mariadb_query,
+    refused_or_accepted,
     run_site_playbook,
     site_state,
     skip_unless_on,
     wait_until_healthy,
-    wordpress_login,
+    wordpress_accepts,
     wordpress_php,
     write_post,
 )
@@ -338,12 +339,6 @@ def test_a_partial_backup_is_refused(host, target, backup):
         host.run("rm -rf %s", folder)
 
 
-def refused_or_accepted(host, command: str, password: str) -> bool:
-    """Runs a check in a container with the password on its standard input (as
-    the variable the client reads); whether the service accepted it."""
-    return host.run(f"{command} <<'PASSWORD'\n{password}\nPASSWORD").rc == 0
-
-
 def database_accepts(host, user: str, password: str) -> bool:
     # As the mysql account over the socket: root's socket login does not apply.
     return refused_or_accepted(
@@ -383,14 +378,6 @@ def ftp_accepts(target, password: str) -> bool:
         return False
     finally:
         client.close()
-    return True
-
-
-def wordpress_accepts(target, user: str, password: str) -> bool:
-    try:
-        wordpress_login(target, user, password)
-    except AssertionError:
-        return False
     return True
 
 

@@ -184,6 +184,20 @@ def wordpress_login(target, user: str, password: str) -> dict[str, str]:
     return cookies
 
 
+def wordpress_accepts(target, user: str, password: str) -> bool:
+    try:
+        wordpress_login(target, user, password)
+    except AssertionError:
+        return False
+    return True
+
+
+def refused_or_accepted(host, command: str, password: str) -> bool:
+    """Runs a check in a container with the password on its standard input (as
+    the variable the client reads); whether the service accepted it."""
+    return host.run(f"{command} <<'PASSWORD'\n{password}\nPASSWORD").rc == 0
+
+
 # Written as www-data through WordPress's own API, like an author's post and
 # a visitor's approved comment (when one is given).
 _WRITE_POST = r"""

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shlex
 import time
 import uuid
 
-from tests.support.site import https_get, run_playbook, wordpress_login
+from tests.support.site import https_get, refused_or_accepted, run_playbook, wordpress_accepts
 from tests.swarm.load import Load
 from tests.swarm.nodes import inventory_value, member_synced, task_container
 from tests.swarm.test_cluster import TIMINGS, record
@@ -56,23 +57,12 @@ def secrets_read(manager) -> dict[str, set[str]]:
 def member_accepts(node, user: str, password: str) -> bool:
     """Whether this node's Galera member lets that account in with that
     password (as the mysql account over the socket: root's socket login does
-    not apply). The password goes in on standard input."""
-    check = "read -r MYSQL_PWD; export MYSQL_PWD; exec mariadb --user=" + user + " --execute='SELECT 1'"
-    answer = node.run(
-        "printf '%%s\\n' %s | docker exec -i -u mysql %s sh -c %s",
-        password,
-        task_container(node, "mariadb"),
-        check,
+    not apply)."""
+    check = f"read -r MYSQL_PWD; export MYSQL_PWD; exec mariadb --user={user} --execute='SELECT 1'"
+    container = task_container(node, "mariadb")
+    return refused_or_accepted(
+        node, f"docker exec -i -u mysql {container} sh -c {shlex.quote(check)}", password
     )
-    return answer.rc == 0
-
-
-def login_works(node, user: str, password: str) -> bool:
-    try:
-        wordpress_login(node_target(node), user, password)
-    except AssertionError:
-        return False
-    return True
 
 
 def test_passwords_changed_in_the_inventory_reach_every_node_under_load(managers):
@@ -132,10 +122,14 @@ def test_passwords_changed_in_the_inventory_reach_every_node_under_load(managers
     # WordPress takes the new logins on every node, not the old.
     for node in managers:
         assert https_get(node_target(node), f"/?rotated={uuid.uuid4().hex}").status == 200
-        assert login_works(node, admin, new["inception_admin_password"]), node.backend.host
-        assert login_works(node, user, new["inception_user_password"]), node.backend.host
-        assert not login_works(node, admin, old["inception_admin_password"]), node.backend.host
-        assert not login_works(node, user, old["inception_user_password"]), node.backend.host
+        assert wordpress_accepts(node_target(node), admin, new["inception_admin_password"]), node.backend.host
+        assert wordpress_accepts(node_target(node), user, new["inception_user_password"]), node.backend.host
+        assert not wordpress_accepts(node_target(node), admin, old["inception_admin_password"]), (
+            node.backend.host
+        )
+        assert not wordpress_accepts(node_target(node), user, old["inception_user_password"]), (
+            node.backend.host
+        )
 
     # Every service reads the changed secrets' new versions, and the swarm
     # keeps no secret that no service reads.
