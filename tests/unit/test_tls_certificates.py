@@ -170,6 +170,32 @@ def test_what_the_trees_make_created_is_kept_its_ca_key_moved_to_the_controller(
     assert changed(run_role(folder)) == []
 
 
+def test_a_certificate_from_another_ca_of_the_same_name_is_issued_again(tls_dir, tmp_path):
+    """A run pointed at another controller folder made a second CA, of the
+    same name, and signed the server's certificate with it. The next run, with
+    the right folder, replaces both on the target: what is kept is what the
+    controller's own CA signed, not whatever a CA of that name signed."""
+    stray = tmp_path / "stray-controller"
+    run_role(
+        tls_dir,
+        tls_certificates_controller_ca_path=str(stray / "ca.crt"),
+        tls_certificates_controller_ca_key_path=str(stray / "secrets" / "ca.key"),
+    )
+    stray_ca = certificate(stray / "ca.crt")
+    assert (tls_dir / "ca.crt").read_bytes() == (stray / "ca.crt").read_bytes()
+    certificate(tls_dir / "server.crt").verify_directly_issued_by(stray_ca)
+    controller_ca = tls_dir.parent / "controller" / "ca.crt"
+    assert certificate(controller_ca).subject == stray_ca.subject
+
+    results = run_role(tls_dir)
+    assert "tls_certificates : Issue the server certificate from the local CA" in changed(results)
+    assert (tls_dir / "ca.crt").read_bytes() == controller_ca.read_bytes()
+    server = certificate(tls_dir / "server.crt")
+    server.verify_directly_issued_by(certificate(controller_ca))
+    assert serial_named(results) == server.serial_number
+    assert changed(run_role(tls_dir)) == []
+
+
 def test_a_missing_server_key_is_made_again_and_the_certificate_follows_it(tls_dir):
     ca = (tls_dir / "ca.crt").read_bytes()
     (tls_dir / "server.key").unlink()
