@@ -16,7 +16,14 @@ import pytest
 
 from tests.support.project import PROJECT
 from tests.support.site import https_get, read_target
-from tests.swarm.nodes import galera_status, inventory_value, member_synced, other_host, registry_node_name
+from tests.swarm.nodes import (
+    galera_status,
+    inventory_value,
+    member_synced,
+    other_host,
+    registry_node_name,
+    task_container,
+)
 
 # The cluster's CA, on the controller (playbooks/vars/swarm.yml).
 SWARM_CONTROLLER_DIR = PROJECT / ".inception" / "swarm"
@@ -134,3 +141,59 @@ def test_the_stacks_processes_cannot_gain_privileges(converged, host):
     for container in containers:
         pid = host.check_output("docker inspect --format '{{.State.Pid}}' %s", container)
         assert "NoNewPrivs:\t1" in host.file(f"/proc/{pid}/status").content_string, container
+
+
+# Where a WordPress replica's entrypoint keeps its copy of the database
+# password (read at each request; roles/swarm_stack/tasks/rotate.yml).
+REPLICA_DB_PASSWORD = "/run/inception/db_password"
+# Requests to each node's NGINX while one replica is refused its database.
+REQUESTS_PER_NODE = 30
+
+
+def refused_logins(nodes) -> int:
+    """How many logins the cluster's MariaDB members have refused, all together."""
+    total = 0
+    for node in nodes:
+        answer = node.check_output(
+            "docker exec %s mariadb --batch --skip-column-names -e %s",
+            task_container(node, "mariadb"),
+            "SHOW GLOBAL STATUS LIKE 'Access_denied_errors'",
+        )
+        total += int(answer.split("\t")[1])
+    return total
+
+
+def test_a_replica_refused_its_database_is_passed_over(managers):
+    """A WordPress replica whose database refuses it answers 500 (as while
+    its node's Galera member restarts); every node's NGINX asks another
+    replica instead, so readers get the page. The replica is given a wrong
+    password (its real one kept aside in its container, never read here);
+    the members' count of refused logins shows it was asked."""
+    converged_services(managers[0])
+    replica = task_container(managers[0], "wordpress")
+    kept, wrong = f"{REPLICA_DB_PASSWORD}.kept", f"{REPLICA_DB_PASSWORD}.wrong"
+    # Made as the role makes it (the container's root may not write a file
+    # it cannot read-write): a new file, moved over the old, whose other
+    # name keeps it.
+    managers[0].check_output(
+        "docker exec --user=root %s sh -c %s",
+        replica,
+        f"umask 0227 && echo not-the-password > {wrong} && chgrp www-data {wrong}"
+        f" && ln -f {REPLICA_DB_PASSWORD} {kept} && mv -f {wrong} {REPLICA_DB_PASSWORD}",
+    )
+    refused_before = refused_logins(managers)
+    answers: dict[str, list[int]] = {}
+    try:
+        for node in managers:
+            target = node_target(node)
+            answers[node.backend.host] = [
+                https_get(target, f"/?passed-over={time.monotonic_ns()}").status
+                for _ in range(REQUESTS_PER_NODE)
+            ]
+    finally:
+        managers[0].check_output("docker exec --user=root %s mv -f %s %s", replica, kept, REPLICA_DB_PASSWORD)
+    refused = refused_logins(managers) - refused_before
+    # About a third of the requests reach that replica first (three replicas).
+    assert refused >= REQUESTS_PER_NODE // 2, (refused, answers)
+    assert all(status == 200 for statuses in answers.values() for status in statuses), answers
+    assert https_get(node_target(managers[0]), f"/?passed-over={time.monotonic_ns()}").status == 200

@@ -160,6 +160,10 @@ def test_only_swarm_mode_looks_wordpress_up_at_request_time(tmp_path):
     single = (rendered_folder(tmp_path / "single") / "conf" / "inception.conf").read_text()
     swarm = (rendered_folder(tmp_path / "swarm", **SETTINGS["swarm"]) / "conf" / "inception.conf").read_text()
     assert "resolver" not in single
+    # A replica that answers 500 (its database away) is passed over, once.
+    assert "next_upstream" not in single
+    assert "fastcgi_next_upstream error timeout http_500;" in swarm
+    assert "fastcgi_next_upstream_tries 2;" in swarm
     assert "fastcgi_pass wordpress:9000;" in single
     assert "resolver 127.0.0.11 valid=5s ipv6=off;" in swarm
     assert "fastcgi_pass wordpress:9000;" not in swarm
