@@ -175,6 +175,8 @@ def test_a_certificate_from_another_ca_of_the_same_name_is_issued_again(tls_dir,
     same name, and signed the server's certificate with it. The next run, with
     the right folder, replaces both on the target: what is kept is what the
     controller's own CA signed, not whatever a CA of that name signed."""
+    controller_ca = tls_dir.parent / "controller" / "ca.crt"
+    trusted = controller_ca.read_bytes()
     stray = tmp_path / "stray-controller"
     run_role(
         tls_dir,
@@ -184,12 +186,14 @@ def test_a_certificate_from_another_ca_of_the_same_name_is_issued_again(tls_dir,
     stray_ca = certificate(stray / "ca.crt")
     assert (tls_dir / "ca.crt").read_bytes() == (stray / "ca.crt").read_bytes()
     certificate(tls_dir / "server.crt").verify_directly_issued_by(stray_ca)
-    controller_ca = tls_dir.parent / "controller" / "ca.crt"
     assert certificate(controller_ca).subject == stray_ca.subject
 
     results = run_role(tls_dir)
     assert "tls_certificates : Issue the server certificate from the local CA" in changed(results)
-    assert (tls_dir / "ca.crt").read_bytes() == controller_ca.read_bytes()
+    # The controller's CA certificate is still the one browsers trust, and
+    # the target has it back.
+    assert controller_ca.read_bytes() == trusted
+    assert (tls_dir / "ca.crt").read_bytes() == trusted
     server = certificate(tls_dir / "server.crt")
     server.verify_directly_issued_by(certificate(controller_ca))
     assert serial_named(results) == server.serial_number
