@@ -56,19 +56,26 @@ def node_running(nodes, service: str):
     raise AssertionError(f"no {service} task on {[node.backend.host for node in nodes]}")
 
 
-def galera_status(node) -> dict[str, str]:
-    """This node's Galera member, as it sees itself: wsrep_cluster_size,
-    wsrep_cluster_status, wsrep_local_state_comment, wsrep_ready (asked over
-    its socket as root, inside its container)."""
+def member_status(node, *names: str) -> dict[str, str]:
+    """Those of this node's Galera member's global status values (asked over
+    its socket as root, inside its container); empty when it does not answer."""
+    listed = ", ".join(f"'{name}'" for name in names)
     answer = node.run(
         "docker exec %s mariadb --batch --skip-column-names -e %s",
         task_container(node, "mariadb"),
-        "SHOW GLOBAL STATUS WHERE Variable_name IN "
-        "('wsrep_cluster_size', 'wsrep_cluster_status', 'wsrep_local_state_comment', 'wsrep_ready')",
+        f"SHOW GLOBAL STATUS WHERE Variable_name IN ({listed})",
     )
     if answer.rc != 0:
         return {}
     return dict(line.split("\t", 1) for line in answer.stdout.splitlines() if "\t" in line)
+
+
+def galera_status(node) -> dict[str, str]:
+    """This node's Galera member, as it sees itself: wsrep_cluster_size,
+    wsrep_cluster_status, wsrep_local_state_comment, wsrep_ready."""
+    return member_status(
+        node, "wsrep_cluster_size", "wsrep_cluster_status", "wsrep_local_state_comment", "wsrep_ready"
+    )
 
 
 def member_synced(node, members: int) -> bool:

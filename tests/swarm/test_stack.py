@@ -19,6 +19,7 @@ from tests.support.site import https_get, read_target
 from tests.swarm.nodes import (
     galera_status,
     inventory_value,
+    member_status,
     member_synced,
     other_host,
     registry_node_name,
@@ -145,22 +146,16 @@ def test_the_stacks_processes_cannot_gain_privileges(converged, host):
 
 # Where a WordPress replica's entrypoint keeps its copy of the database
 # password (read at each request; roles/swarm_stack/tasks/rotate.yml).
-REPLICA_DB_PASSWORD = "/run/inception/db_password"
+REPLICA_DB_PASSWORD_FILE = "/run/inception/db_password"
 # Requests to each node's NGINX while one replica is refused its database.
 REQUESTS_PER_NODE = 30
 
 
 def refused_logins(nodes) -> int:
     """How many logins the cluster's MariaDB members have refused, all together."""
-    total = 0
-    for node in nodes:
-        answer = node.check_output(
-            "docker exec %s mariadb --batch --skip-column-names -e %s",
-            task_container(node, "mariadb"),
-            "SHOW GLOBAL STATUS LIKE 'Access_denied_errors'",
-        )
-        total += int(answer.split("\t")[1])
-    return total
+    counts = [member_status(node, "Access_denied_errors") for node in nodes]
+    assert all(counts), counts
+    return sum(int(count["Access_denied_errors"]) for count in counts)
 
 
 def test_a_replica_refused_its_database_is_passed_over(managers):
@@ -171,7 +166,7 @@ def test_a_replica_refused_its_database_is_passed_over(managers):
     the members' count of refused logins shows it was asked."""
     converged_services(managers[0])
     replica = task_container(managers[0], "wordpress")
-    kept, wrong = f"{REPLICA_DB_PASSWORD}.kept", f"{REPLICA_DB_PASSWORD}.wrong"
+    kept, wrong = f"{REPLICA_DB_PASSWORD_FILE}.kept", f"{REPLICA_DB_PASSWORD_FILE}.wrong"
     # Made as the role makes it (the container's root may not write a file
     # it cannot read-write): a new file, moved over the old, whose other
     # name keeps it.
@@ -179,7 +174,7 @@ def test_a_replica_refused_its_database_is_passed_over(managers):
         "docker exec --user=root %s sh -c %s",
         replica,
         f"umask 0227 && echo not-the-password > {wrong} && chgrp www-data {wrong}"
-        f" && ln -f {REPLICA_DB_PASSWORD} {kept} && mv -f {wrong} {REPLICA_DB_PASSWORD}",
+        f" && ln -f {REPLICA_DB_PASSWORD_FILE} {kept} && mv -f {wrong} {REPLICA_DB_PASSWORD_FILE}",
     )
     refused_before = refused_logins(managers)
     answers: dict[str, list[int]] = {}
@@ -191,7 +186,9 @@ def test_a_replica_refused_its_database_is_passed_over(managers):
                 for _ in range(REQUESTS_PER_NODE)
             ]
     finally:
-        managers[0].check_output("docker exec --user=root %s mv -f %s %s", replica, kept, REPLICA_DB_PASSWORD)
+        managers[0].check_output(
+            "docker exec --user=root %s mv -f %s %s", replica, kept, REPLICA_DB_PASSWORD_FILE
+        )
     refused = refused_logins(managers) - refused_before
     # About a third of the requests reach that replica first (three replicas).
     assert refused >= REQUESTS_PER_NODE // 2, (refused, answers)

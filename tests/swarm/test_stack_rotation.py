@@ -121,15 +121,12 @@ def test_passwords_changed_in_the_inventory_reach_every_node_under_load(managers
         assert not member_accepts(node, "root", old["inception_db_root_password"]), node.backend.host
     # WordPress takes the new logins on every node, not the old.
     for node in managers:
-        assert https_get(node_target(node), f"/?rotated={uuid.uuid4().hex}").status == 200
-        assert wordpress_accepts(node_target(node), admin, new["inception_admin_password"]), node.backend.host
-        assert wordpress_accepts(node_target(node), user, new["inception_user_password"]), node.backend.host
-        assert not wordpress_accepts(node_target(node), admin, old["inception_admin_password"]), (
-            node.backend.host
-        )
-        assert not wordpress_accepts(node_target(node), user, old["inception_user_password"]), (
-            node.backend.host
-        )
+        target = node_target(node)
+        assert https_get(target, f"/?rotated={uuid.uuid4().hex}").status == 200
+        assert wordpress_accepts(target, admin, new["inception_admin_password"]), node.backend.host
+        assert wordpress_accepts(target, user, new["inception_user_password"]), node.backend.host
+        assert not wordpress_accepts(target, admin, old["inception_admin_password"]), node.backend.host
+        assert not wordpress_accepts(target, user, old["inception_user_password"]), node.backend.host
 
     # Every service reads the changed secrets' new versions, and the swarm
     # keeps no secret that no service reads.
