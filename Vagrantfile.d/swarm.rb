@@ -45,7 +45,7 @@ Vagrant.configure("2") do |config|
                                         host_ip: "127.0.0.1", auto_correct: false
       node.vm.network "forwarded_port", guest: 443, host: Integer(settings["target_https_forwarded_port"]),
                                         host_ip: "127.0.0.1"
-      configure_providers(node)
+      configure_providers(node, node: name)
 
       # Once, from the last node, when every node is up: the swarm needs them all.
       next unless name == CLUSTER_NODES.last

@@ -79,6 +79,24 @@ def test_memory_that_is_not_a_number_is_refused(project_copy):
     assert "2G" in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("seconds", ["15m", "0", "-300"])
+def test_a_boot_timeout_that_is_no_number_of_seconds_is_refused_by_name(project_copy, seconds):
+    result = vagrant_validate(project_copy, INCEPTION_BOOT_TIMEOUT=seconds)
+    assert result.returncode != 0
+    refusal = f"INCEPTION_BOOT_TIMEOUT must be a number of seconds, not {seconds}"
+    assert refusal in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("nodes", ["1", "3"])
+def test_a_console_log_passes_libvirts_own_validation(project_copy, nodes):
+    # vagrant-libvirt refuses a file console without a path: it must get one,
+    # for the one VM and for each node. The VM tier reads the log itself.
+    result = vagrant_validate(
+        project_copy, INCEPTION_CONSOLE_LOG="artifacts/console.log", INCEPTION_NODES=nodes
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_settings_are_resolved_by_ansible_like_the_playbook_sees_them(project_copy):
     settings = project_copy / "inventory" / "group_vars" / "all.yml"
     text = settings.read_text()

@@ -18,7 +18,8 @@ then, through python-vagrant and the libvirt provider:
   - `vagrant destroy` leaves nothing running.
 The rest of the suite runs in the container scenario (molecule). Times go to
 artifacts/vm/timings.json, Vagrant's and the playbook's output to
-artifacts/vm/vagrant.log.
+artifacts/vm/vagrant.log, the VM's serial console (its last boot) to
+artifacts/vm/console.log; a Vagrant command that fails shows the end of both.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import testinfra
@@ -44,6 +46,7 @@ from tests.support.project import PROJECT
 INVENTORY = PROJECT / "tests" / "vm" / "inventory"
 ARTIFACTS = PROJECT / "artifacts" / "vm"
 VAGRANT_LOG = ARTIFACTS / "vagrant.log"
+CONSOLE_LOG = ARTIFACTS / "console.log"
 # The container scenario's files that prove what the VM must prove.
 SUITE_FILES = ("tests/integration/test_tls.py", "tests/integration/test_stack.py")
 PROVIDER = "libvirt"
@@ -59,9 +62,24 @@ def timings():
     (ARTIFACTS / "timings.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
+def _tail(path: Path, lines: int) -> str:
+    if not path.exists():
+        return f"({path.name}: none)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
 def _timed(timings: dict[str, float], name: str, action) -> None:
+    """Runs a Vagrant command and records its time; if it fails, the failure
+    says why: Vagrant's last words and the console's (a boot that hung)."""
     started = time.monotonic()
-    action()
+    try:
+        action()
+    except subprocess.CalledProcessError as failed:
+        pytest.fail(
+            f"{failed.cmd} failed after {time.monotonic() - started:.0f} s\n"
+            f"--- the end of {VAGRANT_LOG.name}:\n{_tail(VAGRANT_LOG, 40)}\n"
+            f"--- the end of {CONSOLE_LOG.name}:\n{_tail(CONSOLE_LOG, 40)}"
+        )
     timings[name] = round(time.monotonic() - started, 1)
 
 
@@ -108,6 +126,7 @@ def machine(timings):
         "VAGRANT_DEFAULT_PROVIDER": PROVIDER,
         "INCEPTION_INVENTORY": str(INVENTORY),
         "INCEPTION_BOX": BOX,
+        "INCEPTION_CONSOLE_LOG": str(CONSOLE_LOG),
     }
     vm = vagrant.Vagrant(root=str(PROJECT), out_cm=log, err_cm=log, env=env)
     vm.destroy()  # a VM an interrupted run left behind, known to this checkout
@@ -137,6 +156,8 @@ def _log_since(offset: int) -> str:
 
 def test_vagrant_up_alone_ends_with_a_healthy_stack(machine, host, target):
     assert machine.status()[0].state == "running"
+    # The console log is there for a boot that fails; it must hold this one's.
+    assert "Linux version" in CONSOLE_LOG.read_text(errors="replace")
     # The playbook waited for health; a short grace for the slowest check.
     suite.wait_until_healthy(host, target.services, timeout=60)
     page = suite.https_get(target)
@@ -185,7 +206,7 @@ def test_vagrant_reload_brings_the_stack_back_with_an_earlier_post(machine, host
     post_id = suite.write_post(host, title, "Written before vagrant reload.")
 
     started = time.monotonic()
-    machine.reload()
+    _timed(timings, "vagrant_reload_seconds", machine.reload)
     # A new connection: the old SSH master went down with the guest.
     rebooted = testinfra.get_host("ansible://inception-vm", ansible_inventory=str(INVENTORY))
     assert float(rebooted.check_output("cut -d' ' -f1 /proc/uptime")) < time.monotonic() - started
