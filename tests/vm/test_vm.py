@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -40,6 +41,7 @@ import testinfra
 import vagrant
 
 from tests.support import site as suite
+from tests.support.playbook_output import first_failure
 from tests.support.project import PROJECT
 
 # inventory/vm and CI's overlay (see its 20-ci.yml), for Vagrant and the tests alike.
@@ -72,13 +74,20 @@ def _timed(timings: dict[str, float], name: str, action) -> None:
     """Runs a Vagrant command and records its time; if it fails, the failure
     says why: Vagrant's last words and the console's (a boot that hung)."""
     started = time.monotonic()
+    offset = VAGRANT_LOG.stat().st_size if VAGRANT_LOG.exists() else 0
     try:
         action()
     except subprocess.CalledProcessError as failed:
+        # The first line is all a CI page's summary keeps: it names the task
+        # that failed and why. Vagrant's output comes last, nearest the end
+        # of the tier's log.
+        output = _log_since(offset) if VAGRANT_LOG.exists() else ""
+        command = shlex.join([Path(failed.cmd[0]).name, *failed.cmd[1:]])
         pytest.fail(
-            f"{failed.cmd} failed after {time.monotonic() - started:.0f} s\n"
-            f"--- the end of {VAGRANT_LOG.name}:\n{_tail(VAGRANT_LOG, 40)}\n"
-            f"--- the end of {CONSOLE_LOG.name}:\n{_tail(CONSOLE_LOG, 40)}"
+            f"{command} failed after {time.monotonic() - started:.0f} s: "
+            f"{first_failure(output) or 'no task failed (see the ends of both logs below)'}\n"
+            f"--- the end of {CONSOLE_LOG.name}:\n{_tail(CONSOLE_LOG, 30)}\n"
+            f"--- the end of {VAGRANT_LOG.name}:\n{_tail(VAGRANT_LOG, 60)}"
         )
     timings[name] = round(time.monotonic() - started, 1)
 
