@@ -3,11 +3,13 @@ their files through Ansible, for the unit tier: no target needed."""
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType
 
@@ -27,8 +29,25 @@ def role_plugin(role: Path, kind: str, name: str) -> ModuleType:
 inception_tree_layout = role_plugin(STACK, "filter_plugins", "tree_layout").inception_tree_layout
 
 
-def run_role_here(workdir: Path, role: str, role_vars: dict, timeout: int = 180) -> tuple[int, dict]:
+@functools.cache
+def _session_fact_cache() -> str:
+    """A folder for Ansible's fact cache, this test session's own (removed
+    when it ends): no run trusts facts an earlier session read."""
+    folder = tempfile.TemporaryDirectory(prefix="inception-facts-")
+    atexit.register(folder.cleanup)
+    return folder.name
+
+
+def run_role_here(
+    workdir: Path, role: str, role_vars: dict, timeout: int = 180, packages_read_once: bool = False
+) -> tuple[int, dict]:
     """Runs one of the project's roles on this machine (connection local).
+
+    With packages_read_once, the play first reads the installed packages
+    unless an earlier run of this session did (they are cached): a role then
+    skips its apt task for a package already there, as on a target where
+    docker_engine read them first (apt opening its cache cost ~5 s of each
+    TLS role run here).
 
     Returns ansible-playbook's exit code and its report (the json callback).
     """
@@ -39,6 +58,14 @@ def run_role_here(workdir: Path, role: str, role_vars: dict, timeout: int = 180)
         "gather_facts": False,
         "roles": [{"role": role, "vars": role_vars}],
     }
+    if packages_read_once:
+        play["pre_tasks"] = [
+            {
+                "name": "Read the installed packages once a session",
+                "ansible.builtin.package_facts": {"manager": "apt"},
+                "when": "ansible_facts.packages is not defined",
+            }
+        ]
     playbook.write_text(json.dumps([play]))  # JSON is YAML
     env = {
         **os.environ,
@@ -48,6 +75,9 @@ def run_role_here(workdir: Path, role: str, role_vars: dict, timeout: int = 180)
         "ANSIBLE_LOCALHOST_WARNING": "false",
         "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
     }
+    if packages_read_once:
+        env["ANSIBLE_CACHE_PLUGIN"] = "ansible.builtin.jsonfile"
+        env["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = _session_fact_cache()
     done = subprocess.run(
         [str(Path(sys.executable).with_name("ansible-playbook")), "-c", "local", str(playbook)],
         capture_output=True,
