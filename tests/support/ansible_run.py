@@ -29,6 +29,22 @@ def role_plugin(role: Path, kind: str, name: str) -> ModuleType:
 inception_tree_layout = role_plugin(STACK, "filter_plugins", "tree_layout").inception_tree_layout
 
 
+def ansible_playbook(
+    arguments: list[str], env: dict[str, str], timeout: int, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """This virtualenv's ansible-playbook with the project's ansible.cfg, the
+    settings in env on top; its exit code and output, never raising."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-playbook")), *arguments],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"), **env},
+        check=False,
+        timeout=timeout,
+        cwd=cwd,
+    )
+
+
 @functools.cache
 def _session_fact_cache() -> str:
     """A folder for Ansible's fact cache, this test session's own (removed
@@ -46,8 +62,8 @@ def run_role_here(
     With packages_read_once, the play first reads the installed packages
     unless an earlier run of this session did (they are cached): a role then
     skips its apt task for a package already there, as on a target where
-    docker_engine read them first (apt opening its cache cost ~5 s of each
-    TLS role run here).
+    docker_engine read them first (apt opening its cache took ~5 s of a TLS
+    role run on a loaded machine; on a quiet one the gain was in the noise).
 
     Returns ansible-playbook's exit code and its report (the json callback).
     """
@@ -58,6 +74,12 @@ def run_role_here(
         "gather_facts": False,
         "roles": [{"role": role, "vars": role_vars}],
     }
+    env = {
+        "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+    }
     if packages_read_once:
         play["pre_tasks"] = [
             {
@@ -66,26 +88,10 @@ def run_role_here(
                 "when": "ansible_facts.packages is not defined",
             }
         ]
-    playbook.write_text(json.dumps([play]))  # JSON is YAML
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
-        "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-    }
-    if packages_read_once:
         env["ANSIBLE_CACHE_PLUGIN"] = "ansible.builtin.jsonfile"
         env["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = _session_fact_cache()
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("ansible-playbook")), "-c", "local", str(playbook)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=timeout,
-    )
+    playbook.write_text(json.dumps([play]))  # JSON is YAML
+    done = ansible_playbook(["-c", "local", str(playbook)], env, timeout)
     # The timing callback (ansible.cfg) writes lines of its own around the report.
     report, _ = json.JSONDecoder().raw_decode(done.stdout[done.stdout.index("{") :])
     return done.returncode, report
@@ -208,15 +214,12 @@ def _site_playbook(
     # JSON is YAML: every value keeps its type and its characters.
     inventory_hosts = {name: {**defaults, **settings} for name, settings in hosts.items()}
     (inventory / "hosts.yml").write_text(json.dumps({"all": {"hosts": inventory_hosts}}))
-    command = [str(Path(sys.executable).with_name("ansible-playbook")), str(PROJECT / "site.yml")]
-    command += ["-i", str(inventory), "-e", f"inception_controller_dir={tmp_path / 'controller'}"]
+    arguments = [str(PROJECT / "site.yml"), "-i", str(inventory)]
+    arguments += ["-e", f"inception_controller_dir={tmp_path / 'controller'}"]
     for pair in extra:
-        command += ["-e", pair]
-    env = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"), **env}
+        arguments += ["-e", pair]
     # The exit code and the output are what the tests read.
-    return subprocess.run(
-        command, check=False, capture_output=True, text=True, env=env, cwd=PROJECT, timeout=timeout
-    )
+    return ansible_playbook(arguments, env, timeout, cwd=PROJECT)
 
 
 def run_site(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:

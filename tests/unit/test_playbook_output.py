@@ -5,37 +5,18 @@ Vagrant command fails."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.ansible_run import ansible_playbook
 from tests.support.playbook_output import first_failure
-from tests.support.project import PROJECT
 
 
 def _play(workdir: Path, tasks: list[dict]) -> str:
     playbook = workdir / "play.yml"
     playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]))
-    env = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"), "ANSIBLE_LOCALHOST_WARNING": "false"}
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("ansible-playbook")),
-            "-c",
-            "local",
-            "-i",
-            "localhost,",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            str(playbook),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=120,
-    )
-    return done.stdout
+    arguments = ["-c", "local", "-i", "localhost,", "-e", f"ansible_python_interpreter={sys.executable}"]
+    return ansible_playbook([*arguments, str(playbook)], {"ANSIBLE_LOCALHOST_WARNING": "false"}, 120).stdout
 
 
 def test_the_task_that_stopped_the_play_is_named_with_its_error(tmp_path):
