@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.ansible_run import run_role_here
+from tests.support.ansible_run import REQUIRED, run_role_here
 from tests.support.project import ROLES, load_yaml
 
 
@@ -61,3 +61,22 @@ def test_a_role_run_without_a_required_input_stops_naming_it(tmp_path):
     assert len(tasks) == 1  # the argument validation, nothing after it
     message = tasks[0]["hosts"]["localhost"]["msg"]
     assert "missing required arguments: host_layout_login" in message
+
+
+@pytest.mark.parametrize("seconds", [0, 301])
+def test_the_stack_role_refuses_an_apcu_time_out_of_range_before_it_changes_anything(tmp_path, seconds):
+    role_vars = {k: v for k, v in REQUIRED.items() if k.startswith("inception_stack_")}
+    role_vars |= {
+        "inception_stack_object_cache_apcu_ttl": seconds,
+        "inception_stack_dir": str(tmp_path / "tree"),
+    }
+    code, report = run_role_here(tmp_path, "inception_stack", role_vars)
+    assert code != 0
+    tasks = report["plays"][0]["tasks"]
+    failed = [task for task in tasks if task["hosts"]["localhost"].get("failed")]
+    assert [task["task"]["name"] for task in failed] == [
+        "inception_stack : Check that the object cache's APCu time is 1 to 300 seconds"
+    ]
+    assert "inception_stack_object_cache_apcu_ttl: must be" in failed[0]["hosts"]["localhost"]["msg"]
+    assert failed[0] is tasks[-1]
+    assert not (tmp_path / "tree").exists()

@@ -393,6 +393,20 @@ def test_php_fpm_port_changes_only_where_wordpress_listens_and_nginx_connects():
     }
 
 
+def test_the_apcu_time_changes_only_the_object_cache_s_constant():
+    """Swarm mode's shorter APCu time (playbooks/vars/swarm.yml) reaches the
+    one constant that holds it; the default renders the single machine's 10 s."""
+    default = render_tree()
+    object_cache = "srcs/requirements/wordpress/tools/object-cache.php"
+    assert "\nconst INCEPTION_L1_TTL = 10;\n" in default[object_cache]
+    swarm_ttl = yaml.safe_load((PROJECT / "playbooks" / "vars" / "swarm.yml").read_text())[
+        "inception_swarm_apcu_ttl"
+    ]
+    assert 1 <= swarm_ttl < 10
+    changes = changed_lines(default, render_tree(inception_stack_object_cache_apcu_ttl=swarm_ttl))
+    assert changes == {object_cache: {f"const INCEPTION_L1_TTL = {swarm_ttl};"}}
+
+
 def test_the_login_moves_the_data_and_names_the_tree_but_touches_no_image():
     changes = changed_lines(
         render_tree(), render_tree(inception_stack_login="marvin", inception_stack_domain="marvin.42.fr")
