@@ -16,6 +16,8 @@ PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "artifacts"
 ROLES = sorted(p for p in (PROJECT / "roles").iterdir() if (p / "tasks" / "main.yml").exists())
 STACK = PROJECT / "roles" / "inception_stack"
+# Swarm mode's settings derived from the inventory (swarm.yml reads them).
+SWARM_SETTINGS = PROJECT / "playbooks" / "vars" / "swarm.yml"
 
 
 def load_source(name: str, path: Path) -> ModuleType:

@@ -11,16 +11,13 @@ from __future__ import annotations
 import time
 import uuid
 
-import yaml
-
-from tests.support.project import PROJECT
+from tests.support.project import SWARM_SETTINGS, load_yaml
 from tests.support.site import https_get, wordpress_php
 from tests.swarm.nodes import task_container
 from tests.swarm.test_cluster import record
 from tests.swarm.test_stack import converged_services, node_target
 
-SWARM_SETTINGS = PROJECT / "playbooks" / "vars" / "swarm.yml"
-L1_TTL = yaml.safe_load(SWARM_SETTINGS.read_text())["inception_swarm_apcu_ttl"]
+L1_TTL = load_yaml(SWARM_SETTINGS)["inception_swarm_apcu_ttl"]
 # A page's own time and the polling's, beyond the TTL.
 MARGIN = 5
 

@@ -32,7 +32,8 @@ def inspected(*update_states: str | None) -> str:
     update's state (None: never updated, as Docker leaves it out)."""
     services = []
     for line, state in zip(LISTED, update_states, strict=True):
-        service = {"ID": json.loads(line)["ID"], "Spec": {"Name": json.loads(line)["Name"]}}
+        listed = json.loads(line)
+        service = {"ID": listed["ID"], "Spec": {"Name": listed["Name"]}}
         if state is not None:
             service["UpdateStatus"] = {"State": state, "Message": "update " + state}
         services.append(service)

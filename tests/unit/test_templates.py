@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from tests.support.ansible_run import REQUIRED, plan, render, render_text
-from tests.support.project import ALL_BONUS, PROJECT, ROLES, STACK
+from tests.support.project import ALL_BONUS, PROJECT, ROLES, STACK, SWARM_SETTINGS, load_yaml
 
 ROLES_DIR = PROJECT / "roles"
 TEMPLATES = sorted((role, path) for role in ROLES for path in (role / "templates").rglob("*.j2"))
@@ -399,9 +399,7 @@ def test_the_apcu_time_changes_only_the_object_cache_s_constant():
     default = render_tree()
     object_cache = "srcs/requirements/wordpress/tools/object-cache.php"
     assert "\nconst INCEPTION_L1_TTL = 10;\n" in default[object_cache]
-    swarm_ttl = yaml.safe_load((PROJECT / "playbooks" / "vars" / "swarm.yml").read_text())[
-        "inception_swarm_apcu_ttl"
-    ]
+    swarm_ttl = load_yaml(SWARM_SETTINGS)["inception_swarm_apcu_ttl"]
     assert 1 <= swarm_ttl < 10
     changes = changed_lines(default, render_tree(inception_stack_object_cache_apcu_ttl=swarm_ttl))
     assert changes == {object_cache: {f"const INCEPTION_L1_TTL = {swarm_ttl};"}}
