@@ -19,3 +19,17 @@ init_plugin_loader()
 @pytest.fixture(scope="session")
 def project() -> Path:
     return PROJECT
+
+
+# `make unit` runs the tier on two workers (pytest-xdist, --dist loadgroup).
+# These modules build images on this machine's Docker engine, and
+# test_portainer_release counts the dangling ones before and after a build:
+# another module's build beside it could move that count, so one worker runs
+# them all, one after the other.
+DOCKER_IMAGE_MODULES = frozenset({"test_nginx_config.py", "test_portainer_release.py"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in DOCKER_IMAGE_MODULES:
+            item.add_marker(pytest.mark.xdist_group("docker_images"))
