@@ -15,7 +15,7 @@ INVENTORY ?= inventory/container
 TARGET_INVENTORY := $(INVENTORY)
 # Every shell script of the repository (the tree's own are checked in the unit tier).
 SHELL_SCRIPTS := $(shell grep -l '^\#!.*bash' scripts/* .ci/run) $(wildcard benchmarks/reference-stack/*/*.sh) \
-  $(wildcard roles/*/files/*/*.sh)
+  $(wildcard roles/*/files/*.sh roles/*/files/*/*.sh)
 # testinfra against that target
 TESTINFRA_TARGET := --hosts=all --connection=ansible --ansible-inventory=$(TARGET_INVENTORY)
 

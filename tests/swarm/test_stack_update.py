@@ -39,7 +39,12 @@ def service_image(manager) -> str:
 
 
 def service_spec(manager) -> dict:
-    return json.loads(manager.check_output("docker service inspect --format '{{json .Spec}}' %s", SERVICE))
+    """The service's spec, its mounts in one order: `docker service update`
+    sorts them by target, `docker stack deploy` keeps the stack file's."""
+    spec = json.loads(manager.check_output("docker service inspect --format '{{json .Spec}}' %s", SERVICE))
+    container = spec["TaskTemplate"]["ContainerSpec"]
+    container["Mounts"] = sorted(container.get("Mounts", []), key=lambda mount: mount["Target"])
+    return spec
 
 
 def update_service(manager, *options: str) -> float:

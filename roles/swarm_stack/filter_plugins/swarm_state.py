@@ -1,24 +1,29 @@
-"""Whether the stack's services on the swarm are settled, decided in one place.
+"""Whether the stack's services on the swarm converged, decided in one place.
 
-A deploy that changed nothing need not wait: `docker stack deploy
---detach=false` would still watch each service, one after the other, for its
-update's monitor time. The role reads the services with `docker stack
-services` (running and wanted tasks) and `docker service inspect` (the state
-of each one's last update); this filter turns both answers into the decision.
+After a deploy, Swarm replaces tasks by itself. `docker stack deploy
+--detach=false` would watch the services one after the other, each for its
+update's monitor time, even when nothing changed (~35 s of every run). The
+role instead reads all of them every few seconds with inception-stack-state
+(files/stack-state.sh) and this filter decides from its answer.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 
 from ansible.errors import AnsibleFilterError
 
-# An update that has not ended: Swarm is still replacing tasks, or stopped
-# half-way (failure_action: pause) with old and new tasks side by side.
-UNSETTLED_UPDATES = frozenset({"updating", "paused", "rollback_started", "rollback_paused"})
+# An update that has not ended: Swarm is still replacing tasks.
+UPDATING = frozenset({"updating", "rollback_started"})
+# An update stopped half-way (failure_action: pause), old and new tasks side
+# by side: waiting cannot end it, an operator must.
+PAUSED = frozenset({"paused", "rollback_paused"})
 # "3/3", or "3/3 (max 1 per node)" with a placement limit.
 REPLICAS = re.compile(r"^(\d+)/(\d+)\b")
+# What inception-stack-state prints after each of its three answers.
+SEPARATOR = "---"
 
 
 def _json(text: str, what: str):
@@ -28,26 +33,62 @@ def _json(text: str, what: str):
         raise AnsibleFilterError(f"{what} printed something that is not JSON: {error}") from error
 
 
-def swarm_stack_services_settled(listed: list[str], inspected: str) -> bool:
-    """True when the stack has services (``listed``: `docker stack services
-    --format '{{json .}}'`, one object a line), each runs every task it wants
-    (a task with a healthcheck counts as running once healthy), and none is in
-    an update that has not ended (``inspected``: `docker service inspect` of
-    them, a JSON array)."""
-    services = [_json(line, "docker stack services") for line in listed if line.strip()]
+def _sections(state: str) -> list[list[str]]:
+    sections: list[list[str]] = [[]]
+    for line in state.splitlines():
+        if line.strip() == SEPARATOR:
+            sections.append([])
+        elif line.strip():
+            sections[-1].append(line)
+    if len(sections) != 4 or sections[3]:
+        raise AnsibleFilterError(f"inception-stack-state printed {len(sections) - 1} answers, not 3")
+    return sections[:3]
+
+
+def _started_at(status: dict) -> float:
+    """An update's start as a POSIX time (Docker gives up to nine digits of a
+    second; Python reads six)."""
+    started = re.sub(r"(\.\d{6})\d*", r"\1", status.get("StartedAt", ""))
+    try:
+        return datetime.fromisoformat(started.replace("Z", "+00:00")).timestamp()
+    except ValueError as error:
+        raise AnsibleFilterError(f"an update's StartedAt is not a time: {status!r}") from error
+
+
+def swarm_stack_services_settled(state: str, deployed_at: int) -> bool:
+    """True when the stack has services, each runs every task it wants of its
+    current spec (running: healthy, where it has a healthcheck), and none is
+    in an update that has not ended. ``state`` is inception-stack-state's
+    output; ``deployed_at`` the manager's clock (POSIX seconds) just before the
+    deploy. An update that paused, or one that began since the deploy and was
+    rolled back, is an error: waiting would not change it."""
+    listed, inspected, current = _sections(state)
+    services = [_json(line, "docker stack services") for line in listed]
     if not services:
         return False
+    for service in _json("\n".join(inspected), "docker service inspect"):
+        name = service.get("Spec", {}).get("Name", service.get("ID"))
+        status = service.get("UpdateStatus") or {}
+        if status.get("State") in PAUSED:
+            raise AnsibleFilterError(f"{name}: its update is {status['State']}: {status.get('Message', '')}")
+        if status.get("State") == "rollback_completed" and _started_at(status) >= deployed_at:
+            raise AnsibleFilterError(f"{name}: the update was rolled back: {status.get('Message', '')}")
+        if status.get("State") in UPDATING:
+            return False
+    running: dict[str, int] = {}
+    for task in (_json(line, "docker service ps") for line in current):
+        if str(task.get("CurrentState", "")).startswith("Running"):
+            # A task's name is its service's, then "." and its slot or node
+            # (after "\\_ " for a slot's earlier task, which the filter leaves out).
+            service_name = str(task["Name"]).split()[-1].rsplit(".", 1)[0]
+            running[service_name] = running.get(service_name, 0) + 1
     for service in services:
         counted = REPLICAS.match(str(service.get("Replicas", "")))
         if counted is None:
             raise AnsibleFilterError(
                 f"{service.get('Name')}: no running/wanted count in {service.get('Replicas')!r}"
             )
-        running, wanted = (int(number) for number in counted.groups())
-        if running != wanted:
-            return False
-    for service in _json(inspected, "docker service inspect"):
-        if (service.get("UpdateStatus") or {}).get("State") in UNSETTLED_UPDATES:
+        if running.get(service["Name"], 0) != int(counted.group(2)):
             return False
     return True
 
