@@ -79,7 +79,7 @@ def swarm_stack_services_settled(state: str, deployed_at: int) -> bool:
     for task in (_json(line, "docker service ps") for line in current):
         if str(task.get("CurrentState", "")).startswith("Running"):
             # A task's name is its service's, then "." and its slot or node
-            # (after "\\_ " for a slot's earlier task, which the filter leaves out).
+            # (after "\_ " for a slot's earlier task, which the filter leaves out).
             service_name = str(task["Name"]).split()[-1].rsplit(".", 1)[0]
             running[service_name] = running.get(service_name, 0) + 1
     for service in services:
