@@ -32,12 +32,6 @@ RUN sed -i "s/^\\$wp_version = '[^']*';/\\$wp_version = '{version}';/" /usr/src/
 """
 
 
-def service_image(manager) -> str:
-    return manager.check_output(
-        "docker service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' %s", SERVICE
-    )
-
-
 def service_spec(manager) -> dict:
     """The service's spec, its mounts in one order: `docker service update`
     sorts them by target, `docker stack deploy` keeps the stack file's."""
@@ -131,7 +125,7 @@ def test_a_new_image_upgrades_the_site_in_a_job_then_rolls_out_under_load_answer
         )
         assert load.answers, "no request was sent"
         assert load.failed(after=update_started) == [], load.failed(after=update_started)[:5]
-        assert service_image(manager).startswith(newer + "@")
+        assert service_spec(manager)["TaskTemplate"]["ContainerSpec"]["Image"].startswith(newer + "@")
         assert len(running_tasks(manager, SERVICE)) == 3
     finally:
         # Back to the site's version and its image (an older image never starts

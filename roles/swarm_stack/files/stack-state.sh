@@ -15,15 +15,20 @@ set -euo pipefail
 
 stack=${1:?usage: inception-stack-state <stack>}
 
-docker stack services "$stack" --format '{{json .}}'
-echo ---
-mapfile -t services < <(docker stack services "$stack" --format '{{.Name}}')
-if [ "${#services[@]}" -gt 0 ]; then
+# One listing (a failure stops the script), each line its service's name
+# then its JSON: the next two answers ask about the services of the first.
+listing=$(docker stack services "$stack" --format '{{.Name}} {{json .}}')
+if [ -n "$listing" ]; then
+  mapfile -t listed <<<"$listing"
+  services=("${listed[@]%% *}")
+  printf '%s\n' "${listed[@]#* }"
+  echo ---
   docker service inspect "${services[@]}"
   echo ---
   docker service ps --filter desired-state=running --filter _up-to-date=true --format '{{json .}}' \
     "${services[@]}"
 else
+  echo ---
   echo '[]'
   echo ---
 fi

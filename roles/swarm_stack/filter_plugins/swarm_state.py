@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from datetime import datetime
 
 from ansible.errors import AnsibleFilterError
@@ -75,20 +76,20 @@ def swarm_stack_services_settled(state: str, deployed_at: int) -> bool:
             raise AnsibleFilterError(f"{name}: the update was rolled back: {status.get('Message', '')}")
         if status.get("State") in UPDATING:
             return False
-    running: dict[str, int] = {}
-    for task in (_json(line, "docker service ps") for line in current):
-        if str(task.get("CurrentState", "")).startswith("Running"):
-            # A task's name is its service's, then "." and its slot or node
-            # (after "\_ " for a slot's earlier task, which the filter leaves out).
-            service_name = str(task["Name"]).split()[-1].rsplit(".", 1)[0]
-            running[service_name] = running.get(service_name, 0) + 1
+    # A task's name is its service's, then "." and its slot or node (after
+    # "\_ " for a slot's earlier task, which the filter leaves out).
+    running = Counter(
+        str(task["Name"]).split()[-1].rsplit(".", 1)[0]
+        for task in (_json(line, "docker service ps") for line in current)
+        if str(task.get("CurrentState", "")).startswith("Running")
+    )
     for service in services:
         counted = REPLICAS.match(str(service.get("Replicas", "")))
         if counted is None:
             raise AnsibleFilterError(
                 f"{service.get('Name')}: no running/wanted count in {service.get('Replicas')!r}"
             )
-        if running.get(service["Name"], 0) != int(counted.group(2)):
+        if running[service["Name"]] != int(counted.group(2)):
             return False
     return True
 
