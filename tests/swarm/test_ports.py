@@ -22,8 +22,10 @@ SITE_PORTS = {(443, "tcp")}
 # The registry's node only.
 REGISTRY_PORTS = {(REGISTRY_PORT, "tcp")}
 # Every brick node (the managers): glusterd's management port, and one port
-# per brick from the range the role gives glusterd.
+# per brick from the range the role gives glusterd: a brick of each volume
+# (WordPress's files, the backups; swarm.yml).
 GLUSTERD_PORTS = {(24007, "tcp")}
+VOLUMES = ("wordpress", "backups")
 FIRST_BRICK_PORT, LAST_BRICK_PORT = load_yaml(PROJECT / "roles" / "gluster_volume" / "defaults" / "main.yml")[
     "gluster_volume_brick_ports"
 ]
@@ -49,5 +51,7 @@ def test_this_node_listens_on_the_allow_listed_ports_only(host):
     expected = SITE_PORTS | CLUSTER_PORTS | GLUSTERD_PORTS | (REGISTRY_PORTS if is_registry_node else set())
     listening = listening_beyond_loopback(host)
     bricks = {(port, protocol) for port, protocol in listening if protocol == "tcp" and port in BRICK_PORTS}
-    assert len(bricks) == 1, f"one brick's port in {BRICK_PORTS}: {sorted(bricks)}"
+    assert len(bricks) == len(VOLUMES), (
+        f"a brick's port per volume {VOLUMES} in {BRICK_PORTS}: {sorted(bricks)}"
+    )
     assert listening - MAYBE_PORTS - bricks == expected
