@@ -55,9 +55,15 @@ def _session_fact_cache() -> str:
 
 
 def run_role_here(
-    workdir: Path, role: str, role_vars: dict, timeout: int = 180, packages_read_once: bool = False
+    workdir: Path,
+    role: str,
+    role_vars: dict,
+    timeout: int = 180,
+    packages_read_once: bool = False,
+    tasks_from: str = "main",
 ) -> tuple[int, dict]:
-    """Runs one of the project's roles on this machine (connection local).
+    """Runs one of the project's roles on this machine (connection local),
+    from its entry point tasks_from.
 
     With packages_read_once, the play first reads the installed packages
     unless an earlier run of this session did (they are cached): a role then
@@ -72,8 +78,17 @@ def run_role_here(
         "name": role,
         "hosts": "localhost",
         "gather_facts": False,
-        "roles": [{"role": role, "vars": role_vars}],
     }
+    if tasks_from == "main":
+        play["roles"] = [{"role": role, "vars": role_vars}]
+    else:
+        play["tasks"] = [
+            {
+                "name": f"{role}: {tasks_from}",
+                "ansible.builtin.include_role": {"name": role, "tasks_from": tasks_from},
+                "vars": role_vars,
+            }
+        ]
     env = {
         "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
         "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",

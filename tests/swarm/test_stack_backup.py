@@ -11,7 +11,7 @@ import time
 import uuid
 
 from tests.support.site import write_post
-from tests.swarm.nodes import inventory_value, node_running, other_host, task_container
+from tests.swarm.nodes import inventory_value, node_running, task_container
 from tests.swarm.test_cluster import record
 from tests.swarm.test_stack import converged_services
 
@@ -29,7 +29,8 @@ def test_a_backup_holds_the_database_and_the_files(managers):
     record("backup_seconds", time.monotonic() - started)
     assert ran.rc == 0, ran.stderr
     folder_name = ran.stdout.split("backup: /backups/", 1)[1].split()[0]
-    on_node = f"/home/{inventory_value(node, 'inception_login')}/data/backups/{folder_name}"
+    login = inventory_value(node, "inception_login")
+    on_node = f"/home/{login}/data/backups/{folder_name}"
     dump = node.run("zcat %s/database.sql.gz", on_node)
     assert dump.rc == 0
     assert f"Kept by the backup {mark}" in dump.stdout
@@ -39,14 +40,12 @@ def test_a_backup_holds_the_database_and_the_files(managers):
     assert node.file(f"{on_node}/database.sql.gz").mode == 0o600
 
     # On every node, through its mount and in its own brick, the same bytes.
-    login = inventory_value(node, "inception_login")
     digests = set()
-    for name in sorted(node.ansible.get_variables()["groups"]["swarm_managers"]):
-        other = other_host(node, name)
+    for other in managers:
         for folder in (f"/home/{login}/data/backups", f"/home/{login}/data/gluster/backups"):
             summed = other.run(
                 "cd %s/%s && sha256sum database.sql.gz wordpress-files.tar.gz", folder, folder_name
             )
-            assert summed.rc == 0, (name, folder, summed.stderr)
+            assert summed.rc == 0, (other.backend.host, folder, summed.stderr)
             digests.add(summed.stdout)
     assert len(digests) == 1, digests

@@ -7,38 +7,27 @@ by name, and the file is left where it was."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.support.ansible_run import ansible_playbook
-from tests.support.project import PROJECT
+from tests.support.ansible_run import run_role_here
 
 
 def check_mount_point(workdir: Path, mount_point: Path) -> tuple[int, str]:
-    """The role's mount_point entry point on this machine: its exit code and output."""
-    playbook = workdir / "mount-point.yml"
-    play = {
-        "name": "mount point",
-        "hosts": "localhost",
-        "gather_facts": False,
-        "tasks": [
-            {
-                "name": "Check the mount point",
-                "ansible.builtin.include_role": {"name": "gluster_volume", "tasks_from": "mount_point"},
-                "vars": {"gluster_volume_name": "backups", "gluster_volume_mount_point": str(mount_point)},
-            }
-        ],
-    }
-    playbook.write_text(json.dumps([play]))  # JSON is YAML
-    env = {
-        "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-    }
-    done = ansible_playbook(["-c", "local", str(playbook)], env, timeout=120)
-    return done.returncode, done.stdout + done.stderr
+    """The role's mount_point entry point on this machine: its exit code and
+    what its tasks reported (their messages)."""
+    returncode, report = run_role_here(
+        workdir,
+        "gluster_volume",
+        {"gluster_volume_name": "backups", "gluster_volume_mount_point": str(mount_point)},
+        timeout=120,
+        tasks_from="mount_point",
+    )
+    messages = [
+        str(task["hosts"]["localhost"].get("msg", "")) for play in report["plays"] for task in play["tasks"]
+    ]
+    return returncode, "\n".join(messages)
 
 
 @pytest.mark.parametrize("state", ["missing", "empty", "a mount point that holds files"])
