@@ -68,10 +68,10 @@ if [ ! -e "$webroot/wp-salts.php" ]; then
   mv "$webroot/wp-salts.php.partial" "$webroot/wp-salts.php"
 fi
 
-# 3. The object cache drop-in and the kept excerpts (a must-use plugin)
-# belong to the image: refreshed at every start.
+# 3. The object cache drop-in and the must-use plugins that keep excerpts and
+# comment lists belong to the image: refreshed at every start.
 install -d -o www-data -g www-data -m 0755 "$webroot/wp-content/mu-plugins"
-for own in object-cache.php mu-plugins/inception-excerpts.php; do
+for own in object-cache.php mu-plugins/inception-excerpts.php mu-plugins/inception-comments.php; do
   if ! cmp -s "/usr/local/lib/inception/${own#mu-plugins/}" "$webroot/wp-content/$own"; then
     install -o www-data -g www-data -m 0644 "/usr/local/lib/inception/${own#mu-plugins/}" "$webroot/wp-content/$own"
   fi
