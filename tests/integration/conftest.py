@@ -13,6 +13,7 @@ import shlex
 import pytest
 
 from tests.support.site import SWITCHED_OFF, Target, read_target
+from tests.support.target_files import missing_paths, read_files
 
 # What an evaluator does (SUBJECT.md), then what a careful operator adds.
 # Every test says which of these it proves: @pytest.mark.evaluation("<step>").
@@ -138,15 +139,17 @@ def docker(host):
 @pytest.fixture(scope="module")
 def secret_values(host, target) -> dict[str, str]:
     """Every secret the target holds, to prove none of them leaks."""
-    secrets = {}
-    for name in ("db_password", "db_root_password"):
-        secrets[name] = host.file(f"{target.tree}/secrets/{name}.txt").content_string.strip()
-    for line in host.file(f"{target.tree}/secrets/credentials.txt").content_string.splitlines():
+    folder = f"{target.tree}/secrets"
+    # The bonus services' own, when they are on.
+    optional = [f"{folder}/{name}.txt" for name in ("redis_password", "ftp_password", "adminer_password")]
+    absent = set(missing_paths(host, *optional))
+    names = ["db_password", "db_root_password"] + [
+        path.removeprefix(f"{folder}/").removesuffix(".txt") for path in optional if path not in absent
+    ]
+    files = read_files(host, f"{folder}/credentials.txt", *(f"{folder}/{name}.txt" for name in names))
+    secrets = {name: files[f"{folder}/{name}.txt"].strip() for name in names}
+    for line in files[f"{folder}/credentials.txt"].splitlines():
         key, _, value = line.partition("=")
         secrets[key] = value
-    for name in ("redis_password", "ftp_password", "adminer_password"):  # the bonus services', when on
-        secret = host.file(f"{target.tree}/secrets/{name}.txt")
-        if secret.exists:
-            secrets[name] = secret.content_string.strip()
     assert all(len(value) >= 12 for value in secrets.values())
     return secrets

@@ -187,6 +187,10 @@ def test_container_scenario_suite_passes_against_the_vm(machine, timings):
             "-p",
             "no:cacheprovider",
             "-q",
+            # Two at a time, one per vCPU: each test waits mostly on its own
+            # round trips into the emulated guest, and none changes the stack.
+            "-n",
+            "2",
             f"--junitxml={ARTIFACTS / 'suite.xml'}",
             *SUITE_FILES,
         ],
