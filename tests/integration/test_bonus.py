@@ -23,6 +23,7 @@ import pytest
 from tests.support.project import BONUS_SERVICES
 from tests.support.site import (
     LOOPBACK,
+    cookie_header,
     https_get,
     https_request,
     install_on_target,
@@ -133,8 +134,8 @@ def adminer_login(
     def remember(response) -> None:
         cookies.update(response_cookies(response))
 
-    def cookie_header() -> dict[str, str]:
-        return {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()), **gate}
+    def with_cookies() -> dict[str, str]:
+        return {"Cookie": cookie_header(cookies), **gate}
 
     form = https_get(target, "/adminer/", gate)
     assert form.status == 200
@@ -151,7 +152,7 @@ def adminer_login(
         target,
         "POST",
         "/adminer/",
-        {"Content-Type": "application/x-www-form-urlencoded", **cookie_header()},
+        {"Content-Type": "application/x-www-form-urlencoded", **with_cookies()},
         urllib.parse.urlencode(fields),
     )
     remember(posted)
@@ -159,7 +160,7 @@ def adminer_login(
         return posted.status, posted.body.decode(errors="replace"), cookies
     # Adminer redirects relatively ("?server=...&db=..."), as a browser resolves it.
     location = urllib.parse.urlsplit(urllib.parse.urljoin("/adminer/", posted.getheader("Location")))
-    landing = https_get(target, f"{location.path}?{location.query}", cookie_header())
+    landing = https_get(target, f"{location.path}?{location.query}", with_cookies())
     return landing.status, landing.body.decode(errors="replace"), cookies
 
 

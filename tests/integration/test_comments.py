@@ -14,7 +14,14 @@ import uuid
 
 import pytest
 
-from tests.support.site import https_get, https_request, wordpress_login, wordpress_php, write_post
+from tests.support.site import (
+    cookie_header,
+    https_get,
+    https_request,
+    wordpress_login,
+    wordpress_php,
+    write_post,
+)
 
 pytestmark = pytest.mark.evaluation("performance")
 
@@ -101,7 +108,7 @@ def test_a_post_page_shows_a_new_comment_at_once_through_php_fpm(target, host, s
         "/wp-comments-post.php",
         {
             "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items()),
+            "Cookie": cookie_header(cookies),
         },
         urllib.parse.urlencode(
             {"comment_post_ID": post, "comment_parent": 0, "comment": f"Late words {late}"}

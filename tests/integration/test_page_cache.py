@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.support.site import LOOPBACK, https_get, https_request, wordpress_login
+from tests.support.site import LOOPBACK, cookie_header, https_get, https_request, wordpress_login
 
 pytestmark = pytest.mark.evaluation("performance")
 
@@ -32,7 +32,7 @@ def cache_status_after_warming(target, path: str, headers: dict[str, str] | None
 @pytest.fixture(scope="module")
 def logged_in_cookies(target, secret_values) -> str:
     cookies = wordpress_login(target, target.user, secret_values["wp_user_password"])
-    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+    return cookie_header(cookies)
 
 
 def test_anonymous_page_is_served_from_the_cache(target):

@@ -151,6 +151,11 @@ def response_cookies(response) -> dict[str, str]:
     return {name: value for name, _, value in pairs}
 
 
+def cookie_header(cookies: dict[str, str]) -> str:
+    """The value of a Cookie header that sends these cookies back, as a browser does."""
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
 def https_get(target, path: str = "/", headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
     return https_request(target, "GET", path, headers)
 
