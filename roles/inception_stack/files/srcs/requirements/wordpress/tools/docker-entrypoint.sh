@@ -68,10 +68,12 @@ if [ ! -e "$webroot/wp-salts.php" ]; then
   mv "$webroot/wp-salts.php.partial" "$webroot/wp-salts.php"
 fi
 
-# 3. The object cache drop-in and the must-use plugins that keep excerpts and
-# comment lists belong to the image: refreshed at every start.
+# 3. The object cache drop-in and the must-use plugins that keep excerpts,
+# comment lists and the post list's months belong to the image: refreshed at
+# every start.
 install -d -o www-data -g www-data -m 0755 "$webroot/wp-content/mu-plugins"
-for own in object-cache.php mu-plugins/inception-excerpts.php mu-plugins/inception-comments.php; do
+for own in object-cache.php mu-plugins/inception-excerpts.php mu-plugins/inception-comments.php \
+  mu-plugins/inception-months.php; do
   if ! cmp -s "/usr/local/lib/inception/${own#mu-plugins/}" "$webroot/wp-content/$own"; then
     install -o www-data -g www-data -m 0644 "/usr/local/lib/inception/${own#mu-plugins/}" "$webroot/wp-content/$own"
   fi
@@ -86,7 +88,24 @@ if [ -s /run/secrets/redis_password ]; then
   install -o root -g www-data -m 0440 /run/secrets/redis_password "$runtime_secrets/redis_password"
 fi
 
-# 5. The site: installed once (a no-op when it already is), as www-data.
+# 5. The database. Compose starts MariaDB and this container together, so the
+# copy above overlaps MariaDB's first initialisation; after a reboot Docker
+# starts every container at once. Wait, bounded by the start period both
+# services have, while the database cannot be reached at all (a client error,
+# 20xx: no server yet); any other answer, even a refusal, goes on to
+# wp-install, which says what is wrong. The question is the healthcheck's, as
+# www-data with WordPress's own credentials.
+database_state() { setpriv --reuid=www-data --regid=www-data --init-groups php /usr/local/lib/inception/health.php || true; }
+db_wait_s=300
+db_deadline=$((SECONDS + db_wait_s))
+db_state=$(database_state)
+while [[ "$db_state" =~ error\ 20[0-9][0-9] ]]; do
+  [ "$SECONDS" -lt "$db_deadline" ] || die "the database did not answer within $db_wait_s s ($db_state)"
+  sleep 1
+  db_state=$(database_state)
+done
+
+# 6. The site: installed once (a no-op when it already is), as www-data.
 WP_ADMIN_PASSWORD=$(read_secret_key credentials wp_admin_password)
 WP_USER_PASSWORD=$(read_secret_key credentials wp_user_password)
 export WP_ADMIN_PASSWORD WP_USER_PASSWORD
