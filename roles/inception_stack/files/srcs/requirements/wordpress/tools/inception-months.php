@@ -16,7 +16,8 @@
 // whether the list shows the trash (WordPress asks for other rows there);
 // and every post's change (WordPress's "last changed" mark for posts, which
 // a save, a date or status change and a deletion move: the same mark its own
-// query caches follow). A plugin that answers the query itself is left to.
+// query caches follow). A plugin that answers the query itself is left
+// alone: its answer is neither replaced nor kept.
 
 defined('ABSPATH') || exit;
 
