@@ -1,6 +1,6 @@
 # inception: a bare Debian target to a hardened WordPress, in one command.
 #   make up     bring the stack up (see README)
-#   make test   every test tier, from a fresh venv (the VM tier included): two lanes, then swarm alone
+#   make test   every test tier, from a fresh venv (the VM tier included): two lanes, then vm and swarm alone
 # `make help` lists every verb.
 
 PYTHON ?= python3
@@ -28,7 +28,7 @@ help: ## List the verbs
 up: venv ## Bring the stack up (a VM where a provider is usable, else the container target)
 	scripts/up
 
-test: prerequisites venv images ## Every tier: lint, unit, molecule, submission | vm (a real VM), upgrade side by side, then swarm alone
+test: prerequisites venv images ## Every tier: molecule | lint, unit, submission, upgrade side by side, then vm (a real VM) and swarm alone
 	scripts/test-tiers
 
 prerequisites: ## Install the Debian packages the tests need (when missing) and start Docker and libvirt

@@ -41,7 +41,8 @@ def project_copy(tmp_path) -> Path:
     """The Vagrantfile and what it asks Ansible to read, in a folder a test may change.
 
     Every test validates a copy: the project's own .vagrant/ belongs to the VM
-    tier, which may be running beside the unit tier (scripts/test-tiers)."""
+    tier, which may be running at the same time (`make vm` in another shell,
+    or a lane given to scripts/test-tiers)."""
     shutil.copy(PROJECT / "Vagrantfile", tmp_path / "Vagrantfile")
     shutil.copy(PROJECT / "ansible.cfg", tmp_path / "ansible.cfg")
     shutil.copy(PROJECT / "swarm.yml", tmp_path / "swarm.yml")
