@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -90,6 +91,8 @@ def open_browser(browser_home, target, tmp_path_factory):
         for flag in QUIET_FLAGS:
             options.add_argument(flag)
         options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+        # The page's console, kept when a wait times out.
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         # <domain>:443 is the target's 443, forwarded to a loopback port here.
         options.add_argument(f"--host-resolver-rules=MAP {target.domain}:443 {LOOPBACK}:{target.https_port}")
         service = Service(CHROMEDRIVER, env={**os.environ, "HOME": str(browser_home)})
@@ -118,7 +121,22 @@ def screenshot(host):
 
 
 def wait_for(driver, condition):
-    return WebDriverWait(driver, WAIT_S).until(condition)
+    """What condition returns once true; if it is not within WAIT_S, what
+    the browser showed then (a screenshot, the page's HTML, its console) is
+    kept in artifacts/browser/ and named in the failure."""
+    try:
+        return WebDriverWait(driver, WAIT_S).until(condition)
+    except TimeoutException:
+        stem = SCREENSHOTS / f"timeout-{time.strftime('%H%M%S')}-{uuid.uuid4().hex[:4]}"
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(f"{stem}.png")
+        Path(f"{stem}.html").write_text(driver.page_source)
+        console = [entry["message"] for entry in driver.get_log("browser")]
+        Path(f"{stem}.console.txt").write_text("\n".join(console))
+        raise AssertionError(
+            f"not within {WAIT_S} s on {driver.current_url} (title {driver.title!r}); "
+            f"kept as {stem}.*; the console's last lines: {console[-5:]}"
+        ) from None
 
 
 def log_in(driver, target, login: str, password: str) -> None:

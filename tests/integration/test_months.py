@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.support.site import cookie_header, https_request, wordpress_login, wordpress_php
+from tests.support.site import LoggedIn, wordpress_php
 
 pytestmark = pytest.mark.evaluation("performance")
 
@@ -113,39 +113,26 @@ def test_the_months_are_asked_once_kept_and_follow_the_posts_changes(host, targe
 
 
 def test_the_list_of_posts_follows_a_new_month_through_php_fpm(target, secret_values):
-    cookies = cookie_header(wordpress_login(target, target.admin_user, secret_values["wp_admin_password"]))
+    admin = LoggedIn(target, target.admin_user, secret_values["wp_admin_password"])
 
-    def list_of_posts(query: str = "") -> str:
-        page = https_request(target, "GET", f"/wp-admin/edit.php{query}", {"Cookie": cookies})
-        assert page.status == 200
-        return page.body.decode()
-
-    def rest(route: str, body: dict | None = None, method: str = "POST"):
-        headers = {"Cookie": cookies, "X-WP-Nonce": nonce, "Content-Type": "application/json"}
-        # Plain permalinks: the REST API answers at ?rest_route=. NGINX lets
-        # GET, HEAD and POST through: a DELETE goes as WordPress's override.
-        override = "&_method=DELETE" if method == "DELETE" else ""
-        body_text = json.dumps(body) if body else None
-        return https_request(target, "POST", f"/?rest_route={route}{override}", headers, body_text)
+    def months(query: str = "") -> list[str]:
+        return _month_options(admin.page(f"/wp-admin/edit.php{query}"))
 
     # The months as php-fpm keeps them, before the change.
-    assert "198806" not in _month_options(list_of_posts())
-    # The REST API's nonce, as WordPress hands it to a logged-in page's scripts.
-    asked = https_request(target, "GET", "/wp-admin/admin-ajax.php?action=rest-nonce", {"Cookie": cookies})
-    assert asked.status == 200
-    assert re.fullmatch(rb"[0-9a-f]{10}", asked.body), asked.body[:200]
-    nonce = asked.body.decode()
+    assert "198806" not in months()
     # The administrator publishes a post dated in a month no post has, then
     # moves it to the trash, through the site's REST API (php-fpm, as the
     # block editor does).
-    created = rest("/wp/v2/posts", {"title": "June 1988", "status": "publish", "date": "1988-06-15T10:00:00"})
+    created = admin.rest(
+        "/wp/v2/posts", {"title": "June 1988", "status": "publish", "date": "1988-06-15T10:00:00"}
+    )
     assert created.status == 201, created.body[:500]
     post = json.loads(created.body)["id"]
     try:
-        assert "198806" in _month_options(list_of_posts())
-        trashed = rest(f"/wp/v2/posts/{post}", method="DELETE")
+        assert "198806" in months()
+        trashed = admin.rest(f"/wp/v2/posts/{post}", method="DELETE")
         assert trashed.status == 200, trashed.body[:500]
-        assert "198806" not in _month_options(list_of_posts())
-        assert "198806" in _month_options(list_of_posts("?post_status=trash"))
+        assert "198806" not in months()
+        assert "198806" in months("?post_status=trash")
     finally:
-        rest(f"/wp/v2/posts/{post}&force=true", method="DELETE")
+        admin.rest(f"/wp/v2/posts/{post}&force=true", method="DELETE")

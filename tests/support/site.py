@@ -9,6 +9,7 @@ import html
 import http.client
 import json
 import os
+import re
 import shlex
 import socket
 import ssl
@@ -187,6 +188,38 @@ def wordpress_login(target, user: str, password: str) -> dict[str, str]:
     cookies = response_cookies(response)
     assert any(name.startswith("wordpress_logged_in_") for name in cookies), cookies
     return cookies
+
+
+class LoggedIn:
+    """Someone logged into WordPress through its form: the dashboard's pages
+    and the REST API (as the block editor calls it), with their cookies."""
+
+    def __init__(self, target, user: str, password: str):
+        self.target = target
+        self.cookies = cookie_header(wordpress_login(target, user, password))
+        # The REST API's nonce, as WordPress hands it to a logged-in page's scripts.
+        asked = https_request(
+            target, "GET", "/wp-admin/admin-ajax.php?action=rest-nonce", {"Cookie": self.cookies}
+        )
+        assert asked.status == 200
+        assert re.fullmatch(rb"[0-9a-f]{10}", asked.body), asked.body[:200]
+        self.nonce = asked.body.decode()
+
+    def page(self, path: str) -> str:
+        """A page of the dashboard (or the site) as this person sees it; it must answer 200."""
+        response = https_request(self.target, "GET", path, {"Cookie": self.cookies})
+        assert response.status == 200, (path, response.status)
+        return response.body.decode()
+
+    def rest(self, route: str, body: dict | None = None, method: str = "POST") -> http.client.HTTPResponse:
+        """One call to the REST API. Plain permalinks: it answers at
+        ?rest_route=. NGINX lets GET, HEAD and POST through: a DELETE goes
+        as WordPress's override."""
+        headers = {"Cookie": self.cookies, "X-WP-Nonce": self.nonce, "Content-Type": "application/json"}
+        override = "&_method=DELETE" if method == "DELETE" else ""
+        body_text = json.dumps(body) if body else None
+        verb = "GET" if method == "GET" else "POST"
+        return https_request(self.target, verb, f"/?rest_route={route}{override}", headers, body_text)
 
 
 def wordpress_accepts(target, user: str, password: str) -> bool:
