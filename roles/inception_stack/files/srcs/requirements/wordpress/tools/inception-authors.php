@@ -61,8 +61,8 @@ final class Inception_Authors
             . " {$query->query_orderby} {$query->query_limit}";
         // A LIKE's % is held by a placeholder that changes with every
         // request until the query is sent: the key names the real SQL.
-        $key = md5($wpdb->remove_placeholder_escape($sql)) . ':' . (is_array($fields) ? 'rows' : 'column') . ':' . (int) $counted
-            . ':' . wp_cache_get_last_changed(self::GROUP);
+        $key = md5($wpdb->remove_placeholder_escape($sql)) . ':' . (is_array($fields) ? 'rows' : 'column')
+            . ':' . (int) $counted . ':' . wp_cache_get_last_changed(self::GROUP);
         if (strpos($sql, $wpdb->posts) !== false) {
             $key .= ':' . wp_cache_get_last_changed('posts');
         }
@@ -80,7 +80,8 @@ final class Inception_Authors
             }
             $total = 0;
             if ($counted) {
-                $total = (int) $wpdb->get_var(apply_filters('found_users_query', 'SELECT FOUND_ROWS()', $query));
+                $found = apply_filters('found_users_query', 'SELECT FOUND_ROWS()', $query);
+                $total = (int) $wpdb->get_var($found);
                 if ($wpdb->last_error !== '') {
                     return null;
                 }
