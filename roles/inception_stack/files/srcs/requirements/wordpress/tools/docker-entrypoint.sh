@@ -31,7 +31,8 @@ wordpress_version() { sed -n "s/^\$wp_version = '\([^']*\)';.*/\1/p" "$1/wp-incl
 # write goes to each node's brick, and a release changes a part of the
 # ~2,500 files: comparing them first took the Swarm tier's upgrade job
 # (one file changed) from 71 s to 19 s under load. A folder where a file
-# belongs stops it (`cp -T`), as a copy of the whole tree would.
+# belongs stops it (`cp -T`), as a copy of the whole tree would. Regular
+# files only: the image's tree holds no links (its Dockerfile resolves them).
 copy_changed_core_files() {
   local from=$1 to=$2 file
   (cd "$from" && find . -path ./wp-content -prune -o -type d -print0) | (cd "$to" && xargs -0 mkdir -p)
