@@ -6,10 +6,11 @@ not NGINX's page cache), and every answer is kept with its time.
 Each client waits out PACE between the starts of its requests: a steady
 site's traffic, not a saturating one. Four clients that never waited kept
 both of this machine's cores busy: every task of the playbook under test
-ran ~2.2 times as long as without them, before the deploy as well. Paced,
-they ask about half as often, and the same tasks ran 1.6-1.8 times as long.
-A request still starts every PACE / CLIENTS seconds on average, so an
-outage of a few tenths of a second still shows."""
+ran ~2.2 times as long as in molecule's second run, which has no load,
+before the deploy as well. Paced, they ask about half as often, and the
+same tasks ran 1.6-1.8 times as long. A request still starts every
+PACE / CLIENTS seconds on average, so an outage of a few tenths of a
+second still shows."""
 
 from __future__ import annotations
 

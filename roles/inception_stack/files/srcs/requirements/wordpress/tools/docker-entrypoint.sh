@@ -38,7 +38,8 @@ copy_changed_core_files() {
   (cd "$from" && find . -path ./wp-content -prune -o -type d -print0) | (cd "$to" && xargs -0 mkdir -p)
   (cd "$from" && find . -path ./wp-content -prune -o -type f -print0) |
     while IFS= read -r -d '' file; do
-      # A file the site lacks is copied too: cmp's complaint says nothing new.
+      # A file the site lacks fails cmp too (its message is expected, so
+      # silenced) and is copied.
       cmp -s "$from/$file" "$to/$file" 2>/dev/null || cp -pT "$from/$file" "$to/$file"
     done
 }
