@@ -1,0 +1,97 @@
+"""The test tiers run again a command the container runtime failed to start,
+and nothing else (tests/support/runtime_retry.py).
+
+runc's lost set-up process cannot be provoked on demand, so a shell script on
+this machine, run through testinfra's local backend, answers as `docker exec`
+does in that case: its runs are counted in a file."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+import testinfra
+import testinfra.host
+
+from tests.support import runtime_retry
+
+RUNC_LOST_ITS_INIT = (
+    "OCI runtime exec failed: exec failed: unable to start container process: "
+    "waiting for init preliminary setup: read init-p: connection reset by peer: unknown"
+)
+MISSING_EXECUTABLE = (
+    "OCI runtime exec failed: exec failed: unable to start container process: "
+    'exec: "mariadb": executable file not found in $PATH: unknown'
+)
+
+
+@pytest.fixture
+def run(monkeypatch):
+    monkeypatch.setattr(runtime_retry, "PAUSE_SECONDS", 0)
+    return runtime_retry.run_again_when_the_runtime_failed_to_start(testinfra.host.Host.run)
+
+
+@pytest.fixture
+def host():
+    return testinfra.get_host("local://")
+
+
+def answering(tmp_path, failures: int, message: str, rc: int = 126) -> tuple[str, object]:
+    """A command that fails `failures` times as `docker exec` would, then
+    prints "ran"; and the file that counts its runs."""
+    runs = tmp_path / "runs"
+    script = (
+        f"echo run >> {shlex.quote(str(runs))}; "
+        f'if [ "$(wc -l < {shlex.quote(str(runs))})" -le {failures} ]; then '
+        f"echo {shlex.quote(message)}; exit {rc}; fi; echo ran"
+    )
+    return f"sh -c {shlex.quote(script)}", runs
+
+
+def test_a_command_the_runtime_failed_to_start_runs_again_with_a_warning(run, host, tmp_path):
+    command, runs = answering(tmp_path, failures=1, message=RUNC_LOST_ITS_INIT)
+    with pytest.warns(runtime_retry.RuntimeStartRetried, match="failed to start a command"):
+        result = run(host, command)
+    assert (result.rc, result.stdout.strip()) == (0, "ran")
+    assert runs.read_text().count("run") == 2
+
+
+def test_the_warning_does_not_show_the_command(run, host, tmp_path):
+    command, _ = answering(tmp_path, failures=1, message=RUNC_LOST_ITS_INIT)
+    with pytest.warns(runtime_retry.RuntimeStartRetried) as warned:
+        run(host, command + " # s3cret-value")
+    assert all("s3cret-value" not in str(warning.message) for warning in warned)
+
+
+def test_a_lasting_failure_is_returned_after_the_last_attempt(run, host, tmp_path):
+    command, runs = answering(tmp_path, failures=10, message=RUNC_LOST_ITS_INIT)
+    with pytest.warns(runtime_retry.RuntimeStartRetried):
+        result = run(host, command)
+    assert result.rc == 126
+    assert runs.read_text().count("run") == runtime_retry.ATTEMPTS
+
+
+@pytest.mark.parametrize(
+    ("message", "rc"),
+    [(MISSING_EXECUTABLE, 126), (RUNC_LOST_ITS_INIT, 1), ("mariadb: access denied", 126)],
+    ids=["missing-executable", "other-exit-code", "other-message"],
+)
+def test_any_other_failure_is_returned_at_once(run, host, tmp_path, message, rc, recwarn):
+    command, runs = answering(tmp_path, failures=10, message=message, rc=rc)
+    result = run(host, command)
+    assert result.rc == rc
+    assert runs.read_text().count("run") == 1
+    assert not recwarn.list
+
+
+def test_install_wraps_every_host_once(monkeypatch, host, tmp_path):
+    original = testinfra.host.Host.run
+    monkeypatch.setattr(testinfra.host.Host, "run", original)
+    monkeypatch.setattr(runtime_retry, "PAUSE_SECONDS", 0)
+    runtime_retry.install()
+    runtime_retry.install()
+    assert testinfra.host.Host.run.__wrapped__ is original
+    command, runs = answering(tmp_path, failures=1, message=RUNC_LOST_ITS_INIT)
+    with pytest.warns(runtime_retry.RuntimeStartRetried):
+        assert host.check_output(command) == "ran"
+    assert runs.read_text().count("run") == 2
