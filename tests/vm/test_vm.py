@@ -24,6 +24,7 @@ artifacts/vm/console.log; a Vagrant command that fails shows the end of both.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -214,6 +215,21 @@ def test_vagrant_provision_changes_nothing(machine, timings):
     assert re.search(r"inception-vm\s*:\s*ok=\d+\s+changed=0\s+unreachable=0\s+failed=0", recap), recap
 
 
+@contextlib.contextmanager
+def _console_shown_on_failure():
+    """A failure while the guest boots says whether its kernel panicked, and
+    shows the serial console's end. Under emulation that happened once, as
+    Docker started its containers (an `int3` Oops: the kernel patching its
+    own code on one vCPU while another ran it); the inventory's SSH
+    keep-alives end a connection to a guest that went silent."""
+    try:
+        yield
+    except (AssertionError, RuntimeError) as failed:
+        panicked = "Kernel panic" in (CONSOLE_LOG.read_text(errors="replace") if CONSOLE_LOG.exists() else "")
+        cause = "the guest's kernel panicked" if panicked else "no kernel panic on the guest's console"
+        pytest.fail(f"{cause}: {failed}\n--- the end of {CONSOLE_LOG.name}:\n{_tail(CONSOLE_LOG, 30)}")
+
+
 def test_vagrant_reload_brings_the_stack_back_with_an_earlier_post(machine, host, target, timings):
     title = f"Before the reload {uuid.uuid4().hex[:12]}"
     post_id = suite.write_post(host, title, "Written before vagrant reload.")
@@ -222,8 +238,9 @@ def test_vagrant_reload_brings_the_stack_back_with_an_earlier_post(machine, host
     _timed(timings, "vagrant_reload_seconds", machine.reload)
     # A new connection: the old SSH master went down with the guest.
     rebooted = testinfra.get_host("ansible://inception-vm", ansible_inventory=str(INVENTORY))
-    assert float(rebooted.check_output("cut -d' ' -f1 /proc/uptime")) < time.monotonic() - started
-    suite.wait_until_healthy(rebooted, target.services, timeout=900)
+    with _console_shown_on_failure():
+        assert float(rebooted.check_output("cut -d' ' -f1 /proc/uptime")) < time.monotonic() - started
+        suite.wait_until_healthy(rebooted, target.services, timeout=900)
     timings["reload_to_healthy_seconds"] = round(time.monotonic() - started, 1)
 
     page = suite.https_get(target, f"/?p={post_id}")
