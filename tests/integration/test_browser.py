@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -39,6 +39,8 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 WAIT_S = 30
 # A change reaches anonymous visitors within this (the page cache keeps 5 s).
 PUBLIC_WITHIN_S = 10
+# WordPress's least time between two comments of one person (its flood check).
+COMMENT_FLOOD_S = 15
 
 # Chromium's connections to Google's services are refused on a closed
 # network: switch them off rather than let them time out.
@@ -128,8 +130,10 @@ class NetworkChanged(AssertionError):
     beside this one. The site had no part in it."""
 
 
-def _network_changed(console: list[str]) -> bool:
-    return any("ERR_NETWORK_CHANGED" in line for line in console)
+def _network_changed(page: str, console: list[str]) -> bool:
+    """Whether the page itself (Chromium's error page: nothing in the
+    console) or one of its resources (the console) was dropped that way."""
+    return any("ERR_NETWORK_CHANGED" in text for text in (page, *console))
 
 
 def wait_for(driver, condition):
@@ -142,10 +146,11 @@ def wait_for(driver, condition):
         stem = SCREENSHOTS / f"timeout-{time.strftime('%H%M%S')}-{uuid.uuid4().hex[:4]}"
         stem.parent.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(f"{stem}.png")
-        Path(f"{stem}.html").write_text(driver.page_source)
+        page = driver.page_source
+        Path(f"{stem}.html").write_text(page)
         console = [entry["message"] for entry in driver.get_log("browser")]
         Path(f"{stem}.console.txt").write_text("\n".join(console))
-        failure = NetworkChanged if _network_changed(console) else AssertionError
+        failure = NetworkChanged if _network_changed(page, console) else AssertionError
         raise failure(
             f"not within {WAIT_S} s on {driver.current_url} (title {driver.title!r}); "
             f"kept as {stem}.*; the console's last lines: {console[-5:]}"
@@ -168,7 +173,8 @@ def reload_until(driver, url: str, text: str) -> float:
         if text in driver.find_element(By.TAG_NAME, "body").text:
             return time.monotonic() - started
         if time.monotonic() - started > PUBLIC_WITHIN_S:
-            if _network_changed([entry["message"] for entry in driver.get_log("browser")]):
+            console = [entry["message"] for entry in driver.get_log("browser")]
+            if _network_changed(driver.page_source, console):
                 raise NetworkChanged(f"{text!r} not shown on {url}, and the network changed meanwhile")
             return time.monotonic() - started
         time.sleep(0.5)
@@ -191,8 +197,14 @@ def evaluation(host, target, secret_values, open_browser, screenshot) -> dict:
     runs once more, with new browsers and new texts, and says so."""
     try:
         return _scenario(host, target, secret_values, open_browser, screenshot)
-    except NetworkChanged as changed:
-        warnings.warn(f"the browser's scenario ran again: {changed}", stacklevel=1)
+    except (NetworkChanged, WebDriverException) as failed:
+        # A page itself that did not load fails the navigation (chromedriver's
+        # "unknown error: net::ERR_NETWORK_CHANGED"), not the wait after it.
+        if not isinstance(failed, NetworkChanged) and "ERR_NETWORK_CHANGED" not in str(failed):
+            raise
+        warnings.warn(f"the browser's scenario ran again: {failed}", stacklevel=1)
+        # WordPress refuses (429) a person's next comment within 15 s of the last.
+        time.sleep(COMMENT_FLOOD_S)
         return _scenario(host, target, secret_values, open_browser, screenshot)
 
 
