@@ -219,8 +219,8 @@ def test_vagrant_provision_changes_nothing(machine, timings):
 def _console_shown_on_failure():
     """A failure while the guest boots says whether its kernel panicked, and
     shows the serial console's end. Under emulation that happened once, as
-    Docker started its containers (an `int3` Oops: the kernel patching its
-    own code on one vCPU while another ran it); the inventory's SSH
+    Docker started its containers (an `int3` Oops, most likely the kernel
+    patching its own code on one vCPU while another ran it); the inventory's SSH
     keep-alives end a connection to a guest that went silent."""
     try:
         yield
