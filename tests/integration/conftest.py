@@ -12,7 +12,6 @@ import shlex
 
 import pytest
 
-from tests.support import runtime_retry
 from tests.support.site import SWITCHED_OFF, Target, read_target
 from tests.support.target_files import missing_paths, read_files
 
@@ -54,7 +53,6 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    runtime_retry.install()
     config.addinivalue_line("markers", "evaluation(step): the evaluation step a test proves")
     steps = [step for step in config.getoption("--steps").split(",") if step]
     unknown = sorted(set(steps) - set(EVALUATION_STEPS))

@@ -5,12 +5,7 @@ runs last."""
 import pytest
 import testinfra
 
-from tests.support import runtime_retry
 from tests.swarm.test_cluster import TIMINGS
-
-
-def pytest_configure(config) -> None:
-    runtime_retry.install()
 
 
 def pytest_collection_modifyitems(items: list) -> None:
