@@ -130,6 +130,11 @@ class NetworkChanged(AssertionError):
     beside this one. The site had no part in it."""
 
 
+def _console(driver) -> list[str]:
+    """The page's console lines since the last time they were read."""
+    return [entry["message"] for entry in driver.get_log("browser")]
+
+
 def _network_changed(page: str, console: list[str]) -> bool:
     """Whether the page itself (Chromium's error page: nothing in the
     console) or one of its resources (the console) was dropped that way."""
@@ -148,7 +153,7 @@ def wait_for(driver, condition):
         driver.save_screenshot(f"{stem}.png")
         page = driver.page_source
         Path(f"{stem}.html").write_text(page)
-        console = [entry["message"] for entry in driver.get_log("browser")]
+        console = _console(driver)
         Path(f"{stem}.console.txt").write_text("\n".join(console))
         failure = NetworkChanged if _network_changed(page, console) else AssertionError
         raise failure(
@@ -173,8 +178,7 @@ def reload_until(driver, url: str, text: str) -> float:
         if text in driver.find_element(By.TAG_NAME, "body").text:
             return time.monotonic() - started
         if time.monotonic() - started > PUBLIC_WITHIN_S:
-            console = [entry["message"] for entry in driver.get_log("browser")]
-            if _network_changed(driver.page_source, console):
+            if _network_changed(driver.page_source, _console(driver)):
                 raise NetworkChanged(f"{text!r} not shown on {url}, and the network changed meanwhile")
             return time.monotonic() - started
         time.sleep(0.5)
