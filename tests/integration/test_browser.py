@@ -29,6 +29,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.support.project import ARTIFACTS
+from tests.support.secret_text import FRAGMENT_MIN, SecretText
 from tests.support.site import LOOPBACK, mariadb_query
 
 pytestmark = pytest.mark.evaluation("7")
@@ -83,12 +84,22 @@ def browser_home(tmp_path_factory, target) -> Path:
     return home
 
 
+class Browser(webdriver.Chrome):
+    """Chromium for one person. It knows the site's secrets only to keep them
+    out of what a failed wait leaves in artifacts/."""
+
+    def __init__(self, secret_text: SecretText, **options) -> None:
+        super().__init__(**options)
+        self.secret_text = secret_text
+
+
 @pytest.fixture(scope="module")
-def open_browser(browser_home, target, tmp_path_factory):
+def open_browser(browser_home, target, tmp_path_factory, secret_values):
     """Start a fresh Chromium (no cookies) for one person; closed at the end of the module."""
     started = []
+    secret_text = SecretText(secret_values.values())
 
-    def start() -> webdriver.Chrome:
+    def start() -> Browser:
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
         for flag in QUIET_FLAGS:
@@ -99,7 +110,7 @@ def open_browser(browser_home, target, tmp_path_factory):
         # <domain>:443 is the target's 443, forwarded to a loopback port here.
         options.add_argument(f"--host-resolver-rules=MAP {target.domain}:443 {LOOPBACK}:{target.https_port}")
         service = Service(CHROMEDRIVER, env={**os.environ, "HOME": str(browser_home)})
-        driver = webdriver.Chrome(options=options, service=service)
+        driver = Browser(secret_text, options=options, service=service)
         driver.set_page_load_timeout(60)
         started.append(driver)
         return driver
@@ -141,31 +152,75 @@ def _network_changed(page: str, console: list[str]) -> bool:
     return any("ERR_NETWORK_CHANGED" in text for text in (page, *console))
 
 
-def wait_for(driver, condition):
-    """What condition returns once true; if it is not within WAIT_S, what
-    the browser showed then (a screenshot, the page's HTML, its console) is
-    kept in artifacts/browser/ and named in the failure."""
+# The form fields whose text a screenshot shows (a password field shows dots).
+SHOWN_FIELDS = "input:not([type=password]), textarea"
+
+
+def _hide_secrets_in_fields(driver: Browser) -> None:
+    """A secret typed into a shown field (the race log_in waits out) is
+    replaced there before a screenshot is taken."""
+    values = driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]), field => field.value)", SHOWN_FIELDS
+    )
+    for index, value in enumerate(values):
+        hidden = driver.secret_text.hide(value)
+        if hidden != value:
+            driver.execute_script(
+                "document.querySelectorAll(arguments[0])[arguments[1]].value = arguments[2]",
+                SHOWN_FIELDS,
+                index,
+                hidden,
+            )
+
+
+def wait_for(driver: Browser, condition, within_s: float = WAIT_S, kept_as: str = "timeout"):
+    """What condition returns once true; if it is not within within_s, what
+    the browser showed then (a screenshot, the page's HTML, its console, each
+    with every secret hidden) is kept in artifacts/browser/ and named in the
+    failure."""
     try:
-        return WebDriverWait(driver, WAIT_S).until(condition)
+        return WebDriverWait(driver, within_s).until(condition)
     except TimeoutException:
-        stem = SCREENSHOTS / f"timeout-{time.strftime('%H%M%S')}-{uuid.uuid4().hex[:4]}"
+        stem = SCREENSHOTS / f"{kept_as}-{time.strftime('%H%M%S')}-{uuid.uuid4().hex[:4]}"
         stem.parent.mkdir(parents=True, exist_ok=True)
+        _hide_secrets_in_fields(driver)
         driver.save_screenshot(f"{stem}.png")
         page = driver.page_source
-        Path(f"{stem}.html").write_text(page)
-        console = _console(driver)
+        Path(f"{stem}.html").write_text(driver.secret_text.hide(page))
+        console = [driver.secret_text.hide(line) for line in _console(driver)]
         Path(f"{stem}.console.txt").write_text("\n".join(console))
         failure = NetworkChanged if _network_changed(page, console) else AssertionError
         raise failure(
-            f"not within {WAIT_S} s on {driver.current_url} (title {driver.title!r}); "
+            f"not within {within_s} s on {driver.current_url} (title {driver.title!r}); "
             f"kept as {stem}.*; the console's last lines: {console[-5:]}"
         ) from None
 
 
-def log_in(driver, target, login: str, password: str) -> None:
+def _focused(element_id: str):
+    """A wait's condition: the element with that id has the focus."""
+
+    def check(driver):
+        element = driver.switch_to.active_element
+        return element if element.get_attribute("id") == element_id else False
+
+    return check
+
+
+def log_in(driver: Browser, target, login: str, password: str) -> None:
     driver.get(f"https://{target.domain}/wp-login.php")
-    wait_for(driver, expected_conditions.element_to_be_clickable((By.ID, "user_login"))).send_keys(login)
+    # The login page focuses and selects its login field 200 ms after it has
+    # loaded (wp_attempt_focus). Typing before that sends the rest of the
+    # password into the login field, over the login: wait for it, as a
+    # person's eyes would.
+    wait_for(driver, _focused("user_login")).send_keys(login)
     driver.find_element(By.ID, "user_pass").send_keys(password)
+    typed = driver.execute_script(
+        "return [document.getElementById('user_login').value, document.getElementById('user_pass').value]"
+    )
+    # Compared first, so that pytest's report of a failure shows no password.
+    login_kept, password_kept = typed[0] == login, typed[1] == password
+    assert login_kept, "the login field does not hold the login typed"
+    assert password_kept, "the password field does not hold the password typed"
     driver.find_element(By.ID, "wp-submit").click()
     wait_for(driver, expected_conditions.presence_of_element_located((By.ID, "wpadminbar")))
 
@@ -299,3 +354,43 @@ def test_administrator_page_edit_is_public_within_10_s(evaluation):
 
 def test_visitor_stays_on_https_under_the_site_name(evaluation, target):
     assert evaluation["visitor_post_url"].startswith(f"https://{target.domain}/")
+
+
+@pytest.mark.evaluation("hardening")
+def test_a_failed_wait_keeps_what_the_browser_showed_with_every_secret_hidden(
+    open_browser, target, secret_values
+):
+    """The race log_in waits out, played on purpose: the administrator's
+    password in the login field, sent, and echoed back by WordPress in that
+    field's value; the password's tail in the console too. What a wait that
+    times out keeps for CI's artifacts shows neither."""
+    password = secret_values["wp_admin_password"]
+    browser = open_browser()
+    browser.get(f"https://{target.domain}/wp-login.php")
+    wait_for(browser, _focused("user_login")).send_keys(password)
+    browser.find_element(By.ID, "wp-submit").click()
+    wait_for(browser, expected_conditions.presence_of_element_located((By.ID, "login_error")))
+    # Compared first, so that pytest's report of a failure shows no password.
+    echoed = browser.execute_script("return document.getElementById('user_login').value") == password
+    assert echoed, "WordPress no longer echoes the login field: this test proves nothing"
+    browser.execute_script("console.log('typed: ' + arguments[0])", password[3:])
+
+    kept_before = set(SCREENSHOTS.glob("hidden-secrets-*"))
+    with pytest.raises(AssertionError, match="not within 1 s"):
+        wait_for(browser, expected_conditions.title_is("no page's"), within_s=1, kept_as="hidden-secrets")
+    kept = set(SCREENSHOTS.glob("hidden-secrets-*")) - kept_before
+    assert {path.suffix for path in kept} == {".png", ".html", ".txt"}, kept
+    page = next(path for path in kept if path.suffix == ".html").read_text()
+    console = next(path for path in kept if path.suffix == ".txt").read_text()
+    assert 'id="user_login"' in page
+    assert "typed: [secret]" in console
+    runs = {password[start : start + FRAGMENT_MIN] for start in range(len(password) - FRAGMENT_MIN + 1)}
+    # Counted, not listed: the report of a failure must not show them.
+    leaked = sum(run in page or run in console for run in runs)
+    assert leaked == 0, f"{leaked} runs of {FRAGMENT_MIN} of the password's characters are in what was kept"
+    # What the screenshot showed in that field.
+    shown = browser.execute_script("return document.getElementById('user_login').value")
+    assert shown == "[secret]", "the login field kept its text for the screenshot"
+    # Proven: what the proof kept goes, so that artifacts/ holds real failures only.
+    for path in kept:
+        path.unlink()
