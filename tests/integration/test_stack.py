@@ -5,11 +5,12 @@ from __future__ import annotations
 import html
 import json
 import re
+import uuid
 
 import pytest
 
 from tests.support.project import SERVICES
-from tests.support.site import mariadb_query, site_name, wordpress_login
+from tests.support.site import https_get, mariadb_query, site_name, wordpress_login
 from tests.support.target_files import missing_paths, read_files
 
 DAEMONS = {"mariadb": "mariadbd", "wordpress": "php-fpm8.2", "nginx": "nginx"}
@@ -307,6 +308,39 @@ def test_requests_are_served_by_an_unprivileged_user(host, service, daemon, user
     assert user in serving
     if service == "mariadb":
         assert serving == {"mysql"}
+
+
+@pytest.mark.evaluation("performance")
+def test_php_fpm_serves_with_the_opcache_and_its_jit_compiling(host, target):
+    """The image's PHP tuning as php-fpm itself sees it (a script run through
+    FastCGI, as the healthcheck's): the opcache on, and its tracing JIT on and
+    used: once WordPress has served a page, part of its buffer holds code."""
+    page = https_get(target, "/", headers={"Cookie": "wordpress_no_cache=1"})
+    assert page.status == 200
+    script = f"/tmp/inception-opcache-{uuid.uuid4().hex[:8]}.php"
+    host.check_output(
+        "docker exec -u www-data wordpress sh -c %s %s",
+        f'printf %s "$0" > {script}',
+        "<?php echo json_encode(opcache_get_status(false));",
+    )
+    try:
+        reply = host.check_output(
+            "docker exec -e SCRIPT_FILENAME=%s -e SCRIPT_NAME=%s -e REQUEST_METHOD=GET"
+            " wordpress cgi-fcgi -bind -connect 127.0.0.1:%s",
+            script,
+            script,
+            str(target.php_fpm_port),
+        )
+    finally:
+        host.run("docker exec wordpress rm -f %s", script)
+    status = json.loads(reply.split("\r\n\r\n", 1)[-1])
+    assert status["opcache_enabled"] is True
+    jit = status["jit"]
+    assert jit["enabled"] is True, jit
+    assert jit["on"] is True, jit
+    # opcache.jit_buffer_size = 32M (PHP keeps a few bytes of it for itself).
+    assert jit["buffer_size"] > 31 * 2**20, jit
+    assert jit["buffer_free"] < jit["buffer_size"], jit
 
 
 @pytest.mark.evaluation("docs")
