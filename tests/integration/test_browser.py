@@ -29,7 +29,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.support.project import ARTIFACTS
-from tests.support.secret_text import FRAGMENT_MIN, SecretText
+from tests.support.secret_text import FRAGMENT_MIN, HIDDEN, SecretText
 from tests.support.site import LOOPBACK, mariadb_query
 
 pytestmark = pytest.mark.evaluation("7")
@@ -383,14 +383,14 @@ def test_a_failed_wait_keeps_what_the_browser_showed_with_every_secret_hidden(
     page = next(path for path in kept if path.suffix == ".html").read_text()
     console = next(path for path in kept if path.suffix == ".txt").read_text()
     assert 'id="user_login"' in page
-    assert "typed: [secret]" in console
+    assert f"typed: {HIDDEN}" in console
     runs = {password[start : start + FRAGMENT_MIN] for start in range(len(password) - FRAGMENT_MIN + 1)}
     # Counted, not listed: the report of a failure must not show them.
     leaked = sum(run in page or run in console for run in runs)
     assert leaked == 0, f"{leaked} runs of {FRAGMENT_MIN} of the password's characters are in what was kept"
-    # What the screenshot showed in that field.
-    shown = browser.execute_script("return document.getElementById('user_login').value")
-    assert shown == "[secret]", "the login field kept its text for the screenshot"
+    # What the screenshot showed in that field (compared first, as above).
+    shown_hidden = browser.execute_script("return document.getElementById('user_login').value") == HIDDEN
+    assert shown_hidden, "the login field kept its text for the screenshot"
     # Proven: what the proof kept goes, so that artifacts/ holds real failures only.
     for path in kept:
         path.unlink()
