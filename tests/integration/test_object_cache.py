@@ -5,7 +5,6 @@ APCu on as for the site; then Redis hung (SIGSTOP) under load, then back."""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.load import SOCKET_ERRORS, run_wrk
-from tests.support.site import skip_unless_on, wait_until_healthy
+from tests.support.site import php_fpm_json, skip_unless_on, wait_until_healthy, write_php_script
 
 pytestmark = pytest.mark.evaluation("11")
 
@@ -66,24 +65,11 @@ def outcomes(host, target, docker) -> dict[str, dict[str, object]]:
     """Every phase's answers, Redis hung (SIGSTOP) between the second and the
     last, and a burst of uncached pages served meanwhile."""
     skip_unless_on(target, "redis")
-    delimiter = f"CASES_{uuid.uuid4().hex}"
-    host.check_output(
-        f"docker exec -i -u www-data wordpress sh -c 'cat > {SCRIPT}' <<'{delimiter}'\n"
-        f"{CASES.read_text()}\n{delimiter}"
-    )
+    write_php_script(host, SCRIPT, CASES.read_text())
     run = uuid.uuid4().hex[:8]
 
     def phase(name: str) -> dict[str, object]:
-        reply = host.check_output(
-            "docker exec -e SCRIPT_FILENAME=%s -e SCRIPT_NAME=%s -e REQUEST_METHOD=GET -e QUERY_STRING=%s"
-            " wordpress cgi-fcgi -bind -connect 127.0.0.1:%s",
-            SCRIPT,
-            SCRIPT,
-            f"phase={name}&run={run}",
-            str(target.php_fpm_port),
-        )
-        body = reply.split("\r\n\r\n", 1)[-1]
-        return json.loads(body)
+        return php_fpm_json(host, target, SCRIPT, f"phase={name}&run={run}")
 
     results: dict[str, dict[str, object]] = {
         "basic": phase("basic"),

@@ -10,7 +10,14 @@ import uuid
 import pytest
 
 from tests.support.project import SERVICES
-from tests.support.site import https_get, mariadb_query, site_name, wordpress_login
+from tests.support.site import (
+    https_get,
+    mariadb_query,
+    php_fpm_json,
+    site_name,
+    wordpress_login,
+    write_php_script,
+)
 from tests.support.target_files import missing_paths, read_files
 
 DAEMONS = {"mariadb": "mariadbd", "wordpress": "php-fpm8.2", "nginx": "nginx"}
@@ -318,22 +325,11 @@ def test_php_fpm_serves_with_the_opcache_and_its_jit_compiling(host, target):
     page = https_get(target, "/", headers={"Cookie": "wordpress_no_cache=1"})
     assert page.status == 200
     script = f"/tmp/inception-opcache-{uuid.uuid4().hex[:8]}.php"
-    host.check_output(
-        "docker exec -u www-data wordpress sh -c %s %s",
-        f'printf %s "$0" > {script}',
-        "<?php echo json_encode(opcache_get_status(false));",
-    )
+    write_php_script(host, script, "<?php echo json_encode(opcache_get_status(false));")
     try:
-        reply = host.check_output(
-            "docker exec -e SCRIPT_FILENAME=%s -e SCRIPT_NAME=%s -e REQUEST_METHOD=GET"
-            " wordpress cgi-fcgi -bind -connect 127.0.0.1:%s",
-            script,
-            script,
-            str(target.php_fpm_port),
-        )
+        status = php_fpm_json(host, target, script)
     finally:
         host.run("docker exec wordpress rm -f %s", script)
-    status = json.loads(reply.split("\r\n\r\n", 1)[-1])
     assert status["opcache_enabled"] is True
     jit = status["jit"]
     assert jit["enabled"] is True, jit

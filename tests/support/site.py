@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -289,6 +290,30 @@ def wordpress_php(host, code: str, *args: str, container: str = "wordpress") -> 
         "require '/var/www/html/wp-load.php';" + code,
         *args,
     )
+
+
+def write_php_script(host, path: str, code: str) -> None:
+    """Write a PHP script into the wordpress container, as www-data (the user
+    php-fpm runs it as)."""
+    delimiter = f"PHP_{uuid.uuid4().hex}"
+    host.check_output(
+        f"docker exec -i -u www-data wordpress sh -c 'cat > {path}' <<'{delimiter}'\n{code}\n{delimiter}"
+    )
+
+
+def php_fpm_json(host, target, script: str, query: str = "") -> object:
+    """Run a script of the wordpress container through php-fpm itself
+    (FastCGI, as the healthcheck does, with php-fpm's own settings); what it
+    printed, read as JSON."""
+    reply = host.check_output(
+        "docker exec -e SCRIPT_FILENAME=%s -e SCRIPT_NAME=%s -e REQUEST_METHOD=GET -e QUERY_STRING=%s"
+        " wordpress cgi-fcgi -bind -connect 127.0.0.1:%s",
+        script,
+        script,
+        query,
+        str(target.php_fpm_port),
+    )
+    return json.loads(reply.split("\r\n\r\n", 1)[-1])
 
 
 def make(host, target, *args: str):
