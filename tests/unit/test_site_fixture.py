@@ -18,6 +18,7 @@ import pytest
 from tests.support.project import PROJECT, load_source
 
 fixture = load_source("generate_site", PROJECT / "benchmarks" / "site-size" / "generate_site.py")
+size_benchmark = load_source("benchmark_size", PROJECT / "scripts" / "benchmark-size")
 
 SMALL = fixture.Size(
     posts=40, comments=300, users=5, attachments=8, categories=3, tags=10, autoloaded_options=12
@@ -174,19 +175,51 @@ def _site_run(p50_ms: float) -> dict:
     facts = dict.fromkeys(("posts", "comments", "users", "attachments", "autoloaded_options",
                            "autoload_bytes", "data_bytes", "mariadb_memory_mib"), 1)  # fmt: skip
     return {
-        "pages": {page: {"1": dict(case), "8": dict(case)} for page in ("home", "post", "search",
-                                                                          "category", "dashboard")},
+        "pages": {page: {"1": dict(case), "8": dict(case)} for page in size_benchmark.PAGES},
         "facts": facts, "backup": {"seconds": 1.0, "size": "1M"}, "redis_hit_rate": 0.5,
-        "pages_checked": {"comments_shown": 1}, "slow_queries": [],
+        "pages_checked": {"comments_shown": 1, "dashboard_rows": 20, "dashboard_own_rows": 1},
+        "slow_queries": [],
     }  # fmt: skip
 
 
 def test_the_size_benchmark_compares_with_the_mean_of_the_small_sites_two_runs():
     """Measured before and after the large site, the small site's drift cancels out."""
-    size_benchmark = load_source("benchmark_size", PROJECT / "scripts" / "benchmark-size")
     result = {"small": _site_run(10.0), "small_again": _site_run(30.0), "large": _site_run(30.0),
-              "load": {"generate_s": 0, "load_s": 1}}  # fmt: skip
+              "load": {"generate_s": 0, "load_s": 1}, "rounds": 3, "round_s": 4}  # fmt: skip
     result["large"]["pages"]["post"]["1"]["p50_ms"] = 30.5
     table = size_benchmark.markdown(result)
     assert "| home page | 1 | 10.0 / 30.0 ms | 30.0 ms (33.3/s) | 60.0 ms | 1.50 x | met |" in table
     assert "| 1 | 10.0 / 30.0 ms | 30.5 ms (33.3/s) | 60.0 ms | 1.52 x | **missed** |" in table
+    assert "Each case: the median of 3 rounds of 4 s" in table
+
+
+def test_the_size_benchmark_measures_the_list_at_twenty_rows_and_at_the_small_sites_one():
+    """Both lists are measured and reported, with the rows each site's list showed."""
+    result = {"small": _site_run(10.0), "small_again": _site_run(10.0), "large": _site_run(20.0),
+              "load": {"generate_s": 0, "load_s": 1}, "rounds": 3, "round_s": 4}  # fmt: skip
+    result["small"]["pages_checked"]["dashboard_rows"] = 1
+    result["large"]["pages"]["dashboard_own"]["8"]["p50_ms"] = 11.0
+    table = size_benchmark.markdown(result)
+    assert "| dashboard's post list (logged in) | 8 | 10.0 / 10.0 ms | 20.0 ms" in table
+    assert "| the same list at one row: the administrator's own posts | 8 | 10.0 / 10.0 ms | 11.0 ms" in table
+    assert "| rows shown: dashboard's post list (logged in) | 1 | 20 |" in table
+    assert "| rows shown: the same list at one row: the administrator's own posts | 1 | 1 |" in table
+    paths = size_benchmark.paths(large=True)
+    assert paths["dashboard_own"] == ["/wp-admin/edit.php?post_type=post&author=1"]
+    logged_in = size_benchmark.LOGGED_IN  # both lists are asked with the administrator's cookie
+    assert logged_in == {"dashboard", "dashboard_own"}
+
+
+def test_a_case_is_the_median_of_its_rounds_with_every_failure_counted():
+    """One slow round moves the median of three no more than the middle one."""
+    rounds = [
+        {"connections": 8, "p50_ms": p50, "p99_ms": 2 * p50, "requests_per_s": 1000 / p50,
+         "non_2xx": failures, "socket_errors": errors}
+        for p50, failures, errors in ((40.0, 0, 1), (90.0, 2, 0), (50.0, 0, 0))
+    ]  # fmt: skip
+    case = size_benchmark.median_of_rounds(rounds)
+    assert case["p50_ms"] == 50.0
+    assert case["p99_ms"] == 100.0
+    assert case["requests_per_s"] == 20.0
+    assert (case["non_2xx"], case["socket_errors"], case["connections"]) == (2, 1, 8)
+    assert case["rounds_p50_ms"] == [40.0, 90.0, 50.0]
