@@ -96,7 +96,7 @@ target-destroy: venv ## Remove the persistent container target and its Docker vo
 benchmark: venv ## Measure provisioning, serving, footprint and rebuild on a throw-away target, beside an untuned reference stack (~8 min)
 	scripts/benchmark
 
-benchmark-size: venv ## The same pages on the default small site and on a large one (10,000 posts; fixture cached in .cache/) (~10 min)
+benchmark-size: venv ## The same pages on the default small site and on a large one (10,000 posts; fixture cached in .cache/) (~12 min)
 	scripts/benchmark-size
 
 images: ## Build the base and target images from Debian's archive (reused when up to date)
