@@ -12,6 +12,7 @@ import io
 import struct
 import tarfile
 import zlib
+from xml.etree import ElementTree
 
 import pytest
 
@@ -223,3 +224,19 @@ def test_a_case_is_the_median_of_its_rounds_with_every_failure_counted():
     assert case["requests_per_s"] == 20.0
     assert (case["non_2xx"], case["socket_errors"], case["connections"]) == (2, 1, 8)
     assert case["rounds_p50_ms"] == [40.0, 90.0, 50.0]
+
+
+def test_the_size_plot_draws_each_case_on_both_sites_and_its_ratio_against_the_goal():
+    """A bar per case and site, a ratio per case, missed ones in another colour."""
+    result = {"small": _site_run(10.0), "small_again": _site_run(10.0), "large": _site_run(12.0)}
+    result["large"]["pages"]["dashboard"]["8"]["p50_ms"] = 17.0
+    plot = size_benchmark.svg_plot(result)
+    root = ElementTree.fromstring(plot)
+    bars = root.findall("{http://www.w3.org/2000/svg}rect")[1:]  # after the background
+    cases = len(size_benchmark.PAGES) * len(size_benchmark.CONNECTIONS)
+    assert len(bars) == 3 * cases
+    assert [bar.get("fill") for bar in bars].count("#f57900") == 1  # 1.70 x: missed
+    assert "1.20 x" in plot
+    assert "1.70 x" in plot
+    assert "dashboard&#x27;s list, 8 conn." in plot
+    assert len(root.findall("{http://www.w3.org/2000/svg}line")) == 1  # the goal
