@@ -14,7 +14,7 @@ import shlex
 
 import pytest
 
-from tests.support.site import wait_until_healthy, wordpress_login
+from tests.support.site import make, wait_until_healthy, wordpress_login
 
 pytestmark = pytest.mark.evaluation("submission")
 
@@ -71,7 +71,7 @@ def test_the_credentials_in_the_tree_are_the_ones_that_work(host, target, secret
 
 def test_a_second_make_replaces_nothing(host, target):
     before_stack, before_secrets = stack_state(host, target), secrets_state(host, target)
-    run = host.run("make -C %s", target.tree)
+    run = make(host, target)
     assert run.rc == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert "created" not in run.stdout, run.stdout
     assert stack_state(host, target) == before_stack

@@ -19,6 +19,7 @@ import pytest
 from tests.support.project import BONUS_SERVICES, PROJECT, SERVICES
 from tests.support.site import (
     https_get,
+    make,
     run_site_playbook,
     save_artifact,
     skip_unless_on,
@@ -116,7 +117,7 @@ def test_wipe_everything_then_make_rebuilds_from_nothing(host, docker, target, w
     host.check_output("bash -c %s", wipe)
     assert docker("images", "-q").strip() == ""
     started = time.monotonic()
-    result = host.run("make -C %s", target.tree)
+    result = make(host, target)
     assert result.rc == 0, result.stdout[-3000:] + result.stderr[-2000:]
     measurements["wipe_and_make_seconds"] = round(time.monotonic() - started, 1)
     wait_until_healthy(host, target.services)

@@ -6,6 +6,12 @@ loses the process it is setting up for `docker exec` before it runs anything:
 connection reset by peer". Nothing ran, so the command is run again, a few
 times at most, and each retry is reported as a warning. Any other failure,
 126 for a missing executable included, is returned at once, as it was.
+
+The same loss can hit a container a longer command starts (`docker run`
+exits 125 with "OCI runtime create failed: ... read init-p:"); `make up`
+then fails half-way. Such a command is run again only where running it
+twice is harmless: run_idempotent, for the tree's `make up`, which creates
+only what is missing.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from __future__ import annotations
 import functools
 import time
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import testinfra.host
 
@@ -31,24 +39,50 @@ def runtime_failed_to_start(result) -> bool:
     return result.rc == 126 and "OCI runtime exec failed" in output and "read init-p:" in output
 
 
+def runtime_failed_to_create(result) -> bool:
+    """Whether a container the command started (`docker run`, compose) was
+    lost by the runtime before its process ran, whatever the command's own
+    exit code: runc's set-up process died while the container was created."""
+    output = f"{result.stdout}{result.stderr}"
+    return result.rc != 0 and "OCI runtime create failed" in output and "read init-p:" in output
+
+
+def _retried(run_once: Callable[[], Any], lost: Callable[[Any], bool], what: str) -> Any:
+    """run_once's result, run again while `lost` says the runtime lost it,
+    ATTEMPTS times at most, a warning for each."""
+    result = run_once()
+    for attempt in range(1, ATTEMPTS):
+        if not lost(result):
+            break
+        # Not the command: its arguments may hold a secret.
+        warnings.warn(
+            f"the container runtime failed to start {what} (attempt {attempt}); running it again",
+            RuntimeStartRetried,
+            stacklevel=3,
+        )
+        time.sleep(PAUSE_SECONDS)
+        result = run_once()
+    return result
+
+
+def run_idempotent(run_once: Callable[[], Any]) -> Any:
+    """An idempotent command's result (the tree's `make up`), run again while
+    the runtime lost a container it started, or the command itself."""
+    return _retried(
+        run_once,
+        lambda result: runtime_failed_to_start(result) or runtime_failed_to_create(result),
+        "a container of an idempotent command",
+    )
+
+
 def run_again_when_the_runtime_failed_to_start(run):
     """`run` (testinfra's Host.run), retried while the runtime failed to start it."""
 
     @functools.wraps(run)
     def run_with_retries(self, command, *args, **kwargs):
-        result = run(self, command, *args, **kwargs)
-        for attempt in range(1, ATTEMPTS):
-            if not runtime_failed_to_start(result):
-                break
-            # Not the command: its arguments may hold a secret.
-            warnings.warn(
-                f"the container runtime failed to start a command (attempt {attempt}); running it again",
-                RuntimeStartRetried,
-                stacklevel=2,
-            )
-            time.sleep(PAUSE_SECONDS)
-            result = run(self, command, *args, **kwargs)
-        return result
+        return _retried(
+            functools.partial(run, self, command, *args, **kwargs), runtime_failed_to_start, "a command"
+        )
 
     run_with_retries.retries_runtime_failures = True
     return run_with_retries

@@ -5,6 +5,7 @@ inside, health."""
 
 from __future__ import annotations
 
+import functools
 import html
 import http.client
 import json
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import runtime_retry
 from tests.support.project import ARTIFACTS, PROJECT, SERVICES
 
 LOOPBACK = "127.0.0.1"
@@ -316,9 +318,20 @@ def php_fpm_json(host, target, script: str, query: str = "") -> object:
     return json.loads(reply.split("\r\n\r\n", 1)[-1])
 
 
+# The tree's make goals that only create what is missing: safe to run twice.
+IDEMPOTENT_MAKE_GOALS = ("all", "up")
+
+
 def make(host, target, *args: str):
-    """Run the tree's own make on the target, as an operator does; its result."""
-    return host.run("make -C %s " + " ".join(shlex.quote(a) for a in args), target.tree)
+    """Run the tree's own make on the target, as an operator does; its result.
+    `make` and `make up` create only what is missing, so they are run again
+    if the container runtime lost a container they started (runtime_retry)."""
+    run_once = functools.partial(
+        host.run, "make -C %s " + " ".join(shlex.quote(a) for a in args), target.tree
+    )
+    if not args or args[0] in IDEMPOTENT_MAKE_GOALS:
+        return runtime_retry.run_idempotent(run_once)
+    return run_once()
 
 
 def wait_until_healthy(host, services=SERVICES, timeout: float = 300) -> float:

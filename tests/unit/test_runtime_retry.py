@@ -1,5 +1,6 @@
 """The test tiers run again a command the container runtime failed to start,
-and nothing else (tests/support/runtime_retry.py).
+and an idempotent command (`make up`) a container of which it lost, and
+nothing else (tests/support/runtime_retry.py).
 
 runc's lost set-up process cannot be provoked on demand, so a shell script on
 this machine, run through testinfra's local backend, answers as `docker exec`
@@ -7,6 +8,7 @@ does in that case: its runs are counted in a file."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 import shlex
 
@@ -97,3 +99,45 @@ def test_install_wraps_every_host_once(monkeypatch, host, tmp_path):
     with pytest.warns(runtime_retry.RuntimeStartRetried):
         assert host.check_output(command) == "ran"
     assert runs.read_text().count("run") == 2
+
+
+RUNC_LOST_A_CONTAINER = (
+    "docker: Error response from daemon: failed to create task for container: failed to create shim task: "
+    "OCI runtime create failed: runc create failed: unable to start container process: "
+    "waiting for init preliminary setup: read init-p: connection reset by peer: unknown."
+)
+
+
+def test_an_idempotent_command_whose_container_the_runtime_lost_runs_again(monkeypatch, host, tmp_path):
+    """`make up` failing (2) because `docker run` inside it lost its container (125)."""
+    monkeypatch.setattr(runtime_retry, "PAUSE_SECONDS", 0)
+    command, runs = answering(tmp_path, failures=1, message=RUNC_LOST_A_CONTAINER, rc=2)
+    with pytest.warns(runtime_retry.RuntimeStartRetried, match="an idempotent command"):
+        result = runtime_retry.run_idempotent(functools.partial(host.run, command))
+    assert (result.rc, result.stdout.strip()) == (0, "ran")
+    assert runs.read_text().count("run") == 2
+
+
+def test_a_lost_container_does_not_make_any_other_command_run_again(run, host, tmp_path, recwarn):
+    """Only a command declared idempotent is run twice: another may have done half its work."""
+    command, runs = answering(tmp_path, failures=10, message=RUNC_LOST_A_CONTAINER, rc=2)
+    result = run(host, command)
+    assert result.rc == 2
+    assert runs.read_text().count("run") == 1
+    assert not recwarn.list
+
+
+@pytest.mark.parametrize(
+    ("message", "rc"),
+    [("make: *** [Makefile:47: up] Error 1", 2), (RUNC_LOST_A_CONTAINER, 0)],
+    ids=["other-failure", "succeeded"],
+)
+def test_an_idempotent_command_is_run_once_unless_the_runtime_lost_it(
+    monkeypatch, host, tmp_path, recwarn, message, rc
+):
+    monkeypatch.setattr(runtime_retry, "PAUSE_SECONDS", 0)
+    command, runs = answering(tmp_path, failures=10, message=message, rc=rc)
+    result = runtime_retry.run_idempotent(functools.partial(host.run, command))
+    assert result.rc == rc
+    assert runs.read_text().count("run") == 1
+    assert not recwarn.list
