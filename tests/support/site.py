@@ -334,15 +334,36 @@ def make(host, target, *args: str):
     return run_once()
 
 
+# How long a container may be missing while its stack is awaited: Compose
+# recreates one under another name and renames it, so one may be absent for
+# a moment. A container missing for longer was never created (a `make` or a
+# playbook that failed before it): no restart policy, reboot or wait makes it.
+MISSING_CONTAINER_GRACE_SECONDS = 10.0
+_NO_SUCH_CONTAINER = re.compile(r"No such object: (\S+)")
+
+
 def wait_until_healthy(host, services=SERVICES, timeout: float = 300) -> float:
-    """Wait until every service's container is running and healthy; return the seconds it took."""
+    """Wait until every service's container is running and healthy; return
+    the seconds it took. Fails at once, naming them, when containers are
+    missing past a short grace, rather than at the timeout."""
     started = time.monotonic()
+    missing_since = None
     while True:
-        states = host.run(
+        inspected = host.run(
             "docker inspect -f '{{.State.Status}} {{.State.Health.Status}}' " + " ".join(services)
-        ).stdout.split("\n")
+        )
+        states = inspected.stdout.split("\n")
         if [s.strip() for s in states if s.strip()] == ["running healthy"] * len(services):
             return time.monotonic() - started
+        missing = _NO_SUCH_CONTAINER.findall(inspected.stderr)
+        if missing:
+            missing_since = missing_since or time.monotonic()
+            assert time.monotonic() - missing_since < MISSING_CONTAINER_GRACE_SECONDS, (
+                f"no container {', '.join(missing)}: nothing will start what was never created"
+                " (did an earlier step fail before creating it?)"
+            )
+        else:
+            missing_since = None
         assert time.monotonic() - started < timeout, f"not healthy after {timeout} s: {states}"
         time.sleep(0.2)
 

@@ -3,6 +3,7 @@ tests.support package."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,12 +22,38 @@ def project() -> Path:
     return PROJECT
 
 
+@pytest.fixture(scope="session")
+def base_image() -> str:
+    """debian:bookworm, as molecule's run makes it: pulled, else built from Debian's archive (cached)."""
+    built = subprocess.run(
+        [
+            str(PROJECT / "scripts" / "build-debian-image"),
+            "--suite",
+            "bookworm",
+            "--tag",
+            "debian:bookworm",
+            "--try-pull",
+            "--save",
+            str(PROJECT / ".cache" / "images" / "debian-bookworm.tar.gz"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    return "debian:bookworm"
+
+
 # `make unit` runs the tier on two workers (pytest-xdist, --dist loadgroup).
-# These modules build images on this machine's Docker engine, and
-# test_portainer_release counts the dangling ones before and after a build:
-# another module's build beside it could move that count, so one worker runs
-# them all, one after the other.
-DOCKER_IMAGE_MODULES = frozenset({"test_nginx_config.py", "test_portainer_release.py"})
+# These modules build images on this machine's Docker engine, or run
+# containers of the base image, which the first of them may have to build;
+# test_portainer_release counts the dangling images before and after a
+# build: another module's build beside it could move that count, so one
+# worker runs them all, one after the other.
+DOCKER_IMAGE_MODULES = frozenset(
+    {"test_nginx_config.py", "test_portainer_release.py", "test_wait_until_healthy.py"}
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

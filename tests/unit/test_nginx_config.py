@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.support.ansible_run import render
-from tests.support.project import ALL_BONUS, PROJECT, STACK
+from tests.support.project import ALL_BONUS, STACK
 
 NGINX = Path("srcs/requirements/nginx")
 UPSTREAMS = ("wordpress", "website", "adminer")
@@ -73,29 +73,6 @@ def rendered_folder(folder: Path, **overrides) -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(source, target)
     return folder
-
-
-@pytest.fixture(scope="module")
-def base_image() -> str:
-    """debian:bookworm, as molecule's run makes it: pulled, else built from Debian's archive (cached)."""
-    built = subprocess.run(
-        [
-            str(PROJECT / "scripts" / "build-debian-image"),
-            "--suite",
-            "bookworm",
-            "--tag",
-            "debian:bookworm",
-            "--try-pull",
-            "--save",
-            str(PROJECT / ".cache" / "images" / "debian-bookworm.tar.gz"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
-    )
-    assert built.returncode == 0, built.stderr[-2000:]
-    return "debian:bookworm"
 
 
 @pytest.fixture(scope="module")
