@@ -10,6 +10,7 @@ import collections
 import gzip
 import io
 import struct
+import subprocess
 import tarfile
 import zlib
 from xml.etree import ElementTree
@@ -180,6 +181,8 @@ def _site_run(p50_ms: float) -> dict:
         "facts": facts, "backup": {"seconds": 1.0, "size": "1M"}, "redis_hit_rate": 0.5,
         "pages_checked": {"comments_shown": 1, "dashboard_rows": 20, "dashboard_own_rows": 1},
         "slow_queries": [],
+        "list_rows_cpu": {"rows": 1, "bytes": 3000, "renders": 300, "render_ms": 0.4, "row_ms": 0.4,
+                          "per_render": {"hooks": 540, "options_read": 70, "capability_checks": 9}},
     }  # fmt: skip
 
 
@@ -209,6 +212,46 @@ def test_the_size_benchmark_measures_the_list_at_twenty_rows_and_at_the_small_si
     assert paths["dashboard_own"] == ["/wp-admin/edit.php?post_type=post&author=1"]
     logged_in = size_benchmark.LOGGED_IN  # both lists are asked with the administrator's cookie
     assert logged_in == {"dashboard", "dashboard_own"}
+
+
+def test_the_size_benchmark_reports_the_lists_rows_rendered_alone_on_each_site():
+    """The CPU a row costs and what a render runs, beside wrk's measures."""
+    result = {"small": _site_run(10.0), "small_again": _site_run(10.0), "large": _site_run(20.0),
+              "load": {"generate_s": 0, "load_s": 1}, "rounds": 3, "round_s": 4}  # fmt: skip
+    result["large"]["list_rows_cpu"].update(
+        rows=20,
+        render_ms=7.1,
+        row_ms=0.355,
+        per_render={"hooks": 10655, "options_read": 1300, "capability_checks": 180},
+    )
+    table = size_benchmark.markdown(result)
+    assert (
+        "| the dashboard's list, its rows rendered alone (php's command line, 300 renders, caches warm)"
+        " | 0.4 ms for 1 row, 0.4 ms a row | 7.1 ms for 20 rows, 0.355 ms a row |"
+    ) in table
+    assert "| 540 / 70 / 9 | 10,655 / 1,300 / 180 |" in table
+
+
+def test_the_rows_are_rendered_under_php_fpms_own_opcache_and_jit_settings():
+    """php's command line gets the image's opcache lines, nothing else of its ini."""
+    ini = size_benchmark.PHP_FPM_INI.read_text()
+    flags = size_benchmark.php_fpm_opcache_flags(ini)
+    settings = dict(flag.split("=", 1) for flag in flags[1::2])
+    assert flags[::2] == ["-d"] * len(settings)
+    assert settings["opcache.enable_cli"] == "1"
+    assert settings["opcache.jit"] == "tracing"
+    shipped = [line.split("=")[0].strip() for line in ini.splitlines() if line.startswith("opcache.")]
+    assert sorted(settings) == sorted(["opcache.enable_cli", *shipped])
+    assert not any(name.startswith(("apc.", "realpath")) for name in settings)
+
+
+def test_the_list_rows_script_refuses_bad_arguments_before_loading_wordpress(tmp_path):
+    """Run by this machine's php: a wrong call is a usage line and exit 2."""
+    script = size_benchmark.LIST_ROWS_SCRIPT
+    for arguments in ([], ["300"], ["0", "admin"], ["-5", "admin"], ["many", "admin"]):
+        ran = subprocess.run(["php", str(script), *arguments], capture_output=True, text=True, check=False)
+        assert (ran.returncode, ran.stdout) == (2, ""), arguments
+        assert ran.stderr.startswith("usage: php list_rows.php <renders>")
 
 
 def test_a_case_is_the_median_of_its_rounds_with_every_failure_counted():

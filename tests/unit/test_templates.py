@@ -158,6 +158,16 @@ def test_php_files_pass_php_lint(rendered, tmp_path):
     assert subprocess.run(["php", "-l", str(planted)], capture_output=True, check=False).returncode != 0
 
 
+def test_the_benchmarks_and_tests_php_passes_php_lint():
+    """The PHP the repository runs outside the stack (a benchmark's, the
+    tests'), linted as the stack's is."""
+    kept = sorted([*PROJECT.glob("benchmarks/**/*.php"), *PROJECT.glob("tests/**/*.php")])
+    assert {path.name for path in kept} >= {"list_rows.php", "object_cache_cases.php"}
+    for path in kept:
+        checked = subprocess.run(["php", "-l", str(path)], capture_output=True, text=True, check=False)
+        assert checked.returncode == 0, (path, checked.stdout, checked.stderr)
+
+
 def test_every_script_the_role_copies_can_run():
     # The tree takes each file's mode from its source's executable bit: a
     # script without it fails where make or the playbook runs it.
