@@ -7,11 +7,11 @@
 //   php list_rows.php <renders> <administrator's login>
 //
 // Loads WordPress as that administrator on the list's screen, renders the
-// rows WordPress shows (the user's own rows per page) once to warm every
-// cache, then <renders> times, and prints one JSON object: the rows, the
-// bytes of one render, the milliseconds a render and a row; and, counted
-// in one more render, the filters and actions run, the options read and the
-// capability checks made.
+// rows WordPress shows (as many as the user's screen option says) once to
+// warm every cache, then <renders> times, and prints one JSON object: the
+// rows, the bytes of one render, the milliseconds a render and a row; and,
+// counted in one more render, the filters and actions run, the options
+// read and the capability checks made.
 
 if (PHP_SAPI !== 'cli' || $argc !== 3 || !ctype_digit($argv[1]) || (int) $argv[1] < 1) {
     fwrite(STDERR, "usage: php list_rows.php <renders> <administrator's login>\n");
@@ -78,7 +78,5 @@ echo json_encode([
     'renders' => $renders,
     'render_ms' => round($render_ms, 3),
     'row_ms' => $rows > 0 ? round($render_ms / $rows, 3) : null,
-    // Counted with the counters' own callbacks in place: the 'all' hook
-    // sees each of them too, so hooks include them.
     'per_render' => $counted,
 ]), "\n";
