@@ -245,7 +245,7 @@ def test_the_rows_are_rendered_under_php_fpms_own_opcache_and_jit_settings():
     assert not any(name.startswith(("apc.", "realpath")) for name in settings)
 
 
-def test_the_list_rows_script_refuses_bad_arguments_before_loading_wordpress(tmp_path):
+def test_the_list_rows_script_refuses_bad_arguments_before_loading_wordpress():
     """Run by this machine's php: a wrong call is a usage line and exit 2."""
     script = size_benchmark.LIST_ROWS_SCRIPT
     for arguments in ([], ["300"], ["0", "admin"], ["-5", "admin"], ["many", "admin"]):
