@@ -249,9 +249,13 @@ def test_the_list_rows_script_refuses_bad_arguments_before_loading_wordpress():
     """Run by this machine's php: a wrong call is a usage line and exit 2."""
     script = size_benchmark.LIST_ROWS_SCRIPT
     for arguments in ([], ["300"], ["0", "admin"], ["-5", "admin"], ["many", "admin"]):
-        ran = subprocess.run(["php", str(script), *arguments], capture_output=True, text=True, check=False)
-        assert (ran.returncode, ran.stdout) == (2, ""), arguments
-        assert ran.stderr.startswith("usage: php list_rows.php <renders>")
+        # As a file, and as the benchmark runs it: its text on php's input.
+        for command, stdin in ((["php", str(script)], None), (["php", "--"], script.read_text())):
+            ran = subprocess.run(
+                [*command, *arguments], input=stdin, capture_output=True, text=True, check=False
+            )
+            assert (ran.returncode, ran.stdout) == (2, ""), (command, arguments)
+            assert ran.stderr.startswith("usage: php list_rows.php <renders>")
 
 
 def test_a_case_is_the_median_of_its_rounds_with_every_failure_counted():

@@ -136,6 +136,11 @@ def shellcheck(scripts: dict[str, str], folder: Path) -> subprocess.CompletedPro
     )
 
 
+def assert_php_lint_passes(path: Path) -> None:
+    checked = subprocess.run(["php", "-l", str(path)], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, (path, checked.stdout, checked.stderr)
+
+
 def test_php_files_pass_php_lint(rendered, tmp_path):
     php = {name: text for name, text in rendered.items() if name.endswith(".php")}
     assert {Path(name).name for name in php} >= {
@@ -151,8 +156,7 @@ def test_php_files_pass_php_lint(rendered, tmp_path):
     for name, text in php.items():
         path = tmp_path / Path(name).name
         path.write_text(text)
-        checked = subprocess.run(["php", "-l", str(path)], capture_output=True, text=True, check=False)
-        assert checked.returncode == 0, (name, checked.stdout, checked.stderr)
+        assert_php_lint_passes(path)
     planted = tmp_path / "planted.php"
     planted.write_text("<?php\n$a = ;\n")
     assert subprocess.run(["php", "-l", str(planted)], capture_output=True, check=False).returncode != 0
@@ -164,8 +168,7 @@ def test_the_benchmarks_and_tests_php_passes_php_lint():
     kept = sorted([*PROJECT.glob("benchmarks/**/*.php"), *PROJECT.glob("tests/**/*.php")])
     assert {path.name for path in kept} >= {"list_rows.php", "object_cache_cases.php"}
     for path in kept:
-        checked = subprocess.run(["php", "-l", str(path)], capture_output=True, text=True, check=False)
-        assert checked.returncode == 0, (path, checked.stdout, checked.stderr)
+        assert_php_lint_passes(path)
 
 
 def test_every_script_the_role_copies_can_run():
