@@ -272,9 +272,12 @@ HARDENING = {
 
 @pytest.mark.evaluation("hardening")
 @pytest.mark.parametrize("service", SERVICES)
-def test_container_is_hardened_and_limited(containers, service):
+def test_container_is_hardened_and_limited(host, containers, service):
     host_config = containers[service]["HostConfig"]
     capabilities, memory_mib, cpus, pids = HARDENING[service]
+    # Docker refuses a limit above the machine's CPUs: WordPress's two become
+    # one on a one-CPU machine (the submission tier's target, CI's VM).
+    cpus = min(cpus, int(host.check_output("docker info --format '{{.NCPU}}'")))
     assert host_config["CapDrop"] == ["ALL"]
     assert {c.removeprefix("CAP_") for c in host_config["CapAdd"]} == capabilities
     assert "no-new-privileges:true" in host_config["SecurityOpt"]

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from cryptography import x509
 
+from tests.support.compose import compose_config
 from tests.support.history import key_lines, private_keys_in_history, values_in_history
 from tests.support.project import PROJECT
 
@@ -205,6 +206,45 @@ def test_without_openssl_a_container_of_the_base_image_makes_the_certificates(cl
     ca = x509.load_pem_x509_certificate((tls / "ca.crt").read_bytes())
     x509.load_pem_x509_certificate((tls / "server.crt").read_bytes()).verify_directly_issued_by(ca)
     assert oct((tls / "server.key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_wordpress_may_use_two_cpus_or_the_one_the_engine_counts(exported, tmp_path):
+    """Docker refuses a CPU limit above the machine's CPUs: the Makefile asks
+    the engine and sets WORDPRESS_CPUS (1.0 on a one-CPU machine, empty
+    elsewhere), which the compose file reads with 2.0 as its default. The
+    one-CPU machine itself is the submission tier's target."""
+    without = {name: value for name, value in os.environ.items() if name != "WORDPRESS_CPUS"}
+    read = {
+        setting: compose_config(exported / "srcs", env=without | env)["services"]["wordpress"]["cpus"]
+        for setting, env in (
+            ("unset", {}),
+            ("empty", {"WORDPRESS_CPUS": ""}),
+            ("one", {"WORDPRESS_CPUS": "1.0"}),
+        )
+    }
+    assert read == {"unset": 2, "empty": 2, "one": 1}
+    # The Makefile's rule, on this machine's engine and on the counts given to it.
+    engine_cpus = subprocess.run(
+        ["docker", "info", "--format", "{{.NCPU}}"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    exported_value = {
+        count: make(
+            exported,
+            "--no-print-directory",
+            f"DATA_DIR={tmp_path}",
+            *([f"ENGINE_CPUS={count}"] if count else []),
+            "--eval",
+            'engine-cpus: ; @echo "[$$WORDPRESS_CPUS]"',
+            "engine-cpus",
+        ).stdout.strip()
+        for count in ("", "1", "2", "16")
+    }
+    assert exported_value == {
+        "": "[1.0]" if engine_cpus == "1" else "[]",
+        "1": "[1.0]",
+        "2": "[]",
+        "16": "[]",
+    }
 
 
 def test_another_copy_hands_every_verb_to_the_tree_that_manages_the_data(exported, tmp_path):
