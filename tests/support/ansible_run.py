@@ -147,7 +147,7 @@ REQUIRED = {
     "swarm_stack_registry": "registry.jdoe.42.fr:5000",
     "swarm_stack_tree_dir": "/home/jdoe/inception",
     "swarm_stack_database_nodes": [
-        {"host": f"node{index}", "id": f"x2y7sw9kq0d1node{index}id", "name": f"node{index}"}
+        {"host": f"node{index}", "id": f"x2y7sw9kq0d1node{index}id", "name": f"node{index}", "cpus": 2}
         for index in (1, 2, 3)
     ],
     "swarm_stack_secret_versions": {

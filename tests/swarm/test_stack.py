@@ -110,6 +110,21 @@ def test_wordpress_replicas_run_on_different_nodes(converged, manager):
     assert len(set(placed)) == 3, placed
 
 
+def test_wordpress_gets_one_cpu_since_a_node_it_runs_on_has_one(converged, manager):
+    """inception-node3 runs on one of this machine's CPUs (its host_vars), so
+    its engine counts one and would refuse WordPress's two: every replica
+    gets one, and all three run (above)."""
+    counted = manager.check_output(
+        "docker node inspect --format '{{.Description.Resources.NanoCPUs}}' $(docker node ls --quiet)"
+    )
+    assert min(map(int, counted.split())) == 10**9, counted
+    limit = manager.check_output(
+        "docker service inspect --format %s inception_wordpress",
+        "{{.Spec.TaskTemplate.Resources.Limits.NanoCPUs}}",
+    )
+    assert limit == str(10**9)
+
+
 def test_each_nodes_galera_member_is_synced_in_one_primary_cluster(converged, host):
     """The database on every node: one member each, all in the same
     primary component (a member still joining is waited for)."""

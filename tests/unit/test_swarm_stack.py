@@ -74,6 +74,24 @@ def compose_tmpfs(service: dict) -> dict[str, int]:
     return folders
 
 
+def test_wordpress_gets_one_cpu_where_a_node_it_may_run_on_has_one():
+    # Docker refuses a limit above the machine's CPUs (the submission tier's
+    # one-CPU target proves it): the fewest a database node counts, at most two.
+    nodes = REQUIRED["swarm_stack_database_nodes"]
+    one_small = [nodes[0], {**nodes[1], "cpus": 1}, {**nodes[2], "cpus": 8}]
+    all_large = [{**node, "cpus": 16} for node in nodes]
+    limits = {
+        name: {service: spec["deploy"]["resources"]["limits"]["cpus"] for service, spec in services.items()}
+        for name, services in (
+            ("one small", stack(swarm_stack_database_nodes=one_small)["services"]),
+            ("all large", stack(swarm_stack_database_nodes=all_large)["services"]),
+        )
+    }
+    assert limits["one small"].pop("wordpress") == "1.0"
+    assert limits["all large"].pop("wordpress") == "2.0"
+    assert limits["one small"] == limits["all large"]
+
+
 @pytest.mark.parametrize("name", SERVICES)
 def test_each_service_carries_the_compose_files_hardening_and_limits(name):
     swarm, single = stack()["services"][name], compose()["services"][name]
