@@ -37,6 +37,8 @@ PHASES = {
         "a non-persistent group stays in the request",
         "what is set reaches Redis, with a time to live",
         "an entry expires",
+        "a transient keeps the lifetime it was given, past five minutes",
+        "a transient given no end has none, APCu keeping a short copy",
         "keys that are not keys are refused, never fatal",
         "flush empties every level",
         "the site still reads its options through the cache",

@@ -160,6 +160,33 @@ if ($phase === 'basic') {
         apcu_delete(redis_keys("wp:*:5:cases:expires-$run")[0] ?? 'none');
         return wp_cache_get("expires-$run", 'cases') === false;
     });
+    check('a transient keeps the lifetime it was given, past five minutes', function () use ($run) {
+        set_transient("lasting-$run", 'v', DAY_IN_SECONDS);
+        wp_cache_set("bounded-$run", 'v', 'cases', DAY_IN_SECONDS);
+        $transient = raw_redis()->ttl(redis_keys("wp:s:9:transient:lasting-$run")[0] ?? 'none');
+        $bounded = raw_redis()->ttl(redis_keys("wp:*:5:cases:bounded-$run")[0] ?? 'none');
+        delete_transient("lasting-$run");
+        return ($transient > 300 && $transient <= DAY_IN_SECONDS && $bounded > 0 && $bounded <= 300)
+            ?: "the transient's time to live $transient s, another group's $bounded s";
+    });
+    check('a transient given no end has none, APCu keeping a short copy', function () use ($run) {
+        // As WordPress keeps the Site Health result and the update checks.
+        set_transient("endless-$run", 'v');
+        set_site_transient("endless-$run", 'v');
+        $added = wp_cache_add("endless-added-$run", 'v', 'transient');
+        $keys = ["wp:s:9:transient:endless-$run", "wp:g:14:site-transient:endless-$run",
+            "wp:s:9:transient:endless-added-$run"];
+        $ttls = array_map(fn (string $key) => raw_redis()->ttl($key), $keys);
+        $near = apcu_key_info($keys[0])['ttl'] ?? null;
+        forget();
+        $back = get_transient("endless-$run") === 'v' && get_site_transient("endless-$run") === 'v';
+        delete_transient("endless-$run");
+        delete_site_transient("endless-$run");
+        wp_cache_delete("endless-added-$run", 'transient');
+        return ($added && $ttls === [-1, -1, -1] && $near === INCEPTION_L1_TTL && $back)
+            ?: 'added ' . var_export($added, true) . ', times to live in Redis ' . json_encode($ttls)
+                . ", in APCu $near, read back " . var_export($back, true);
+    });
     check('keys that are not keys are refused, never fatal', function () {
         return wp_cache_get(null) === false && wp_cache_set([], 'v') === false
             && wp_cache_get('') === false && wp_cache_delete(new stdClass()) === false
