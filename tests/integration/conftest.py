@@ -35,7 +35,8 @@ EVALUATION_STEPS = {
     "hardening": "Secrets, privileges, limits, read-only filesystems, TLS grade",
     "docs": "README, USER_DOC and DEV_DOC in the tree, as the subject asks",
     "submission": "The tree's make keeps or makes every secret; a clone beside it runs the same stack",
-    "operations": "Healthchecks that mean it: a site without its database; failed or overdue backups",
+    "operations": "Healthchecks that mean it: a site without its database; failed or overdue backups;"
+    " WordPress's scheduled work runs",
 }
 
 

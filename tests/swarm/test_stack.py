@@ -209,3 +209,20 @@ def test_a_replica_refused_its_database_is_passed_over(managers):
     assert refused >= REQUESTS_PER_NODE // 2, (refused, answers)
     assert all(status == 200 for statuses in answers.values() for status in statuses), answers
     assert https_get(node_target(managers[0]), f"/?passed-over={time.monotonic_ns()}").status == 200
+
+
+def test_wordpress_reaches_its_own_site_at_its_domain(converged, host):
+    """WP-Cron (a post scheduled for later, the weekly Site Health check):
+    WordPress asks its own site, at its domain, for wp-cron.php. On the
+    stack's network that name is NGINX's (its alias), from this node's
+    WordPress replica too."""
+    domain = inventory_value(host, "inception_domain")
+    probe = (
+        "$context = stream_context_create(['ssl' => ['verify_peer' => false, 'verify_peer_name' => false]]);"
+        "file_get_contents('https://' . $argv[1] . '/wp-cron.php', false, $context);"
+        "echo $http_response_header[0] ?? 'no answer';"
+    )
+    answer = host.check_output(
+        "docker exec %s php -r %s %s", task_container(host, "wordpress"), probe, domain
+    )
+    assert answer.split()[1:2] == ["200"], answer

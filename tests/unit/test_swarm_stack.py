@@ -401,3 +401,20 @@ def test_the_passwords_set_before_a_deploy_are_the_checked_ones_whose_secret_cha
     ]
     # No stack deployed yet: the passwords are the first ones.
     assert rotated({"exists": False}, {"exists": False}, swarm_stack_secret_versions=versions) == []
+
+
+def test_nginx_answers_to_the_sites_domain_on_the_stacks_network(tmp_path):
+    """WordPress asks its own site at its domain (WP-Cron, which publishes a
+    post scheduled for later; Site Health's loopback test): on the stack's
+    network that name is NGINX's, on one machine (the alias read by Compose
+    v2 from the rendered .env) and in Swarm mode alike."""
+    srcs = tmp_path / "srcs"
+    srcs.mkdir()
+    for name in (".env", "docker-compose.yml"):
+        (srcs / name).write_text(render(STACK, COMPOSE_FILE.parent / f"{name}.j2"))
+    single = {name: service["networks"] for name, service in compose_config(srcs)["services"].items()}
+    assert single.pop("nginx") == {"inception": {"aliases": [REQUIRED["inception_stack_domain"]]}}
+    assert set(map(str, single.values())) == {str({"inception": None})}
+    swarm = {name: service["networks"] for name, service in stack()["services"].items()}
+    assert swarm.pop("nginx") == {"inception": {"aliases": [REQUIRED["swarm_stack_domain"]]}}
+    assert set(map(str, swarm.values())) == {str(["inception"])}

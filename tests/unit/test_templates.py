@@ -200,7 +200,8 @@ def test_compose_file_is_the_subjects_shape(rendered):
         assert service["image"] == f"{name}:1.0.0"
         assert service["pull_policy"] == "build"
         assert service["restart"] in ("always", "unless-stopped")
-        assert service["networks"] == ["inception"]
+        # On the stack's own network, and that one only (NGINX with an alias).
+        assert list(service["networks"]) == ["inception"]
         assert "network_mode" not in service
         assert "links" not in service
         assert "healthcheck" in service
