@@ -6,6 +6,7 @@ import html
 import json
 import re
 import time
+import urllib.parse
 import uuid
 
 import pytest
@@ -395,7 +396,9 @@ def test_a_post_scheduled_for_later_is_published_on_time(host, target):
     script = f"/tmp/inception-schedule-{uuid.uuid4().hex[:8]}.php"
     write_php_script(host, script, _SCHEDULE_POST)
     title = f"Scheduled {uuid.uuid4().hex[:8]}"
-    scheduled = php_fpm_json(host, target, script, f"title={title}&in={SCHEDULED_IN_S}")
+    scheduled = php_fpm_json(
+        host, target, script, urllib.parse.urlencode({"title": title, "in": SCHEDULED_IN_S})
+    )
     uncached = {"Cookie": "wordpress_no_cache=1"}
     try:
         assert scheduled.get("status") == "future", scheduled
