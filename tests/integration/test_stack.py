@@ -15,10 +15,9 @@ from tests.support.project import SERVICES
 from tests.support.site import (
     https_get,
     mariadb_query,
-    php_fpm_json,
+    php_fpm_script,
     site_name,
     wordpress_login,
-    write_php_script,
 )
 from tests.support.target_files import missing_paths, read_files
 
@@ -335,12 +334,8 @@ def test_php_fpm_serves_with_the_opcache_and_its_jit_compiling(host, target):
     used: once WordPress has served a page, part of its buffer holds code."""
     page = https_get(target, "/", headers={"Cookie": "wordpress_no_cache=1"})
     assert page.status == 200
-    script = f"/tmp/inception-opcache-{uuid.uuid4().hex[:8]}.php"
-    write_php_script(host, script, "<?php echo json_encode(opcache_get_status(false));")
-    try:
-        status = php_fpm_json(host, target, script)
-    finally:
-        host.run("docker exec wordpress rm -f %s", script)
+    with php_fpm_script(host, target, "opcache", "<?php echo json_encode(opcache_get_status(false));") as run:
+        status = run()
     assert status["opcache_enabled"] is True
     jit = status["jit"]
     assert jit["enabled"] is True, jit
@@ -393,32 +388,28 @@ def test_a_post_scheduled_for_later_is_published_on_time(host, target):
     stack that name must reach NGINX (its alias on the stack's network), or
     nothing scheduled ever runs: a scheduled post stays "Missed schedule",
     the weekly Site Health check and the update checks never run."""
-    script = f"/tmp/inception-schedule-{uuid.uuid4().hex[:8]}.php"
-    write_php_script(host, script, _SCHEDULE_POST)
     title = f"Scheduled {uuid.uuid4().hex[:8]}"
-    scheduled = php_fpm_json(
-        host, target, script, urllib.parse.urlencode({"title": title, "in": SCHEDULED_IN_S})
-    )
     uncached = {"Cookie": "wordpress_no_cache=1"}
-    try:
-        assert scheduled.get("status") == "future", scheduled
-        assert scheduled["due_in"] is not None, scheduled
-        time.sleep(max(0, scheduled["due_in"]) + 1)
-        query = f"SELECT post_status FROM wp_posts WHERE ID = {int(scheduled['id'])}"
-        status, deadline = "future", time.monotonic() + PUBLISHED_WITHIN_S
-        while status != "publish" and time.monotonic() < deadline:
-            # A visitor's page view (uncached), and nothing else.
-            assert https_get(target, "/", headers=uncached).status == 200
-            time.sleep(2)
-            [[status]] = mariadb_query(host, query)
-        assert status == "publish"
-        published = https_get(target, f"/?p={int(scheduled['id'])}", headers=uncached)
-        assert published.status == 200
-        assert title in published.body.decode()
-    finally:
-        if "id" in scheduled:
-            php_fpm_json(host, target, script, f"delete={int(scheduled['id'])}")
-        host.run("docker exec wordpress rm -f %s", script)
+    with php_fpm_script(host, target, "schedule", _SCHEDULE_POST) as run:
+        scheduled = run(urllib.parse.urlencode({"title": title, "in": SCHEDULED_IN_S}))
+        try:
+            assert scheduled.get("status") == "future", scheduled
+            assert scheduled["due_in"] is not None, scheduled
+            time.sleep(max(0, scheduled["due_in"]) + 1)
+            query = f"SELECT post_status FROM wp_posts WHERE ID = {int(scheduled['id'])}"
+            status, deadline = "future", time.monotonic() + PUBLISHED_WITHIN_S
+            while status != "publish" and time.monotonic() < deadline:
+                # A visitor's page view (uncached), and nothing else.
+                assert https_get(target, "/", headers=uncached).status == 200
+                time.sleep(2)
+                [[status]] = mariadb_query(host, query)
+            assert status == "publish"
+            published = https_get(target, f"/?p={int(scheduled['id'])}", headers=uncached)
+            assert published.status == 200
+            assert title in published.body.decode()
+        finally:
+            if "id" in scheduled:
+                run(f"delete={int(scheduled['id'])}")
 
 
 @pytest.mark.evaluation("docs")

@@ -5,6 +5,7 @@ inside, health."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import http.client
@@ -316,6 +317,20 @@ def php_fpm_json(host, target, script: str, query: str = "") -> object:
         str(target.php_fpm_port),
     )
     return json.loads(reply.split("\r\n\r\n", 1)[-1])
+
+
+@contextlib.contextmanager
+def php_fpm_script(host, target, name: str, code: str):
+    """A PHP script in the wordpress container for the block's length (named
+    after `name`, made unique); gives a callable that runs it through
+    php-fpm with a query string and returns what it printed, read as JSON.
+    The script is removed afterwards."""
+    path = f"/tmp/inception-{name}-{uuid.uuid4().hex[:8]}.php"
+    write_php_script(host, path, code)
+    try:
+        yield functools.partial(php_fpm_json, host, target, path)
+    finally:
+        host.run("docker exec wordpress rm -f %s", path)
 
 
 # The tree's make goals that only create what is missing: safe to run twice.
