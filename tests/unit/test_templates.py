@@ -151,6 +151,7 @@ def test_php_files_pass_php_lint(rendered, tmp_path):
         "inception-months.php",
         "inception-counts.php",
         "inception-authors.php",
+        "inception-site-health.php",
         "wp-install.php",
     }
     for name, text in php.items():

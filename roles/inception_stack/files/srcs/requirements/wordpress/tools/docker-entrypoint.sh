@@ -87,11 +87,13 @@ if [ ! -e "$webroot/wp-salts.php" ]; then
 fi
 
 # 3. The object cache drop-in and the must-use plugins that keep excerpts,
-# comment lists, and the post list's months, counts and authors belong to the
-# image: refreshed at every start.
+# comment lists, and the post list's months, counts and authors, and the one
+# that shows Site Health NGINX's page cache, belong to the image: refreshed at
+# every start.
 install -d -o www-data -g www-data -m 0755 "$webroot/wp-content/mu-plugins"
 for own in object-cache.php mu-plugins/inception-excerpts.php mu-plugins/inception-comments.php \
-  mu-plugins/inception-months.php mu-plugins/inception-counts.php mu-plugins/inception-authors.php; do
+  mu-plugins/inception-months.php mu-plugins/inception-counts.php mu-plugins/inception-authors.php \
+  mu-plugins/inception-site-health.php; do
   if ! cmp -s "/usr/local/lib/inception/${own#mu-plugins/}" "$webroot/wp-content/$own"; then
     install -o www-data -g www-data -m 0644 "/usr/local/lib/inception/${own#mu-plugins/}" "$webroot/wp-content/$own"
   fi
