@@ -412,6 +412,26 @@ def test_a_post_scheduled_for_later_is_published_on_time(host, target):
                 run(f"delete={int(scheduled['id'])}")
 
 
+# What host_recovery writes, read by the kernel's settings at every boot.
+RECOVERY_SETTINGS = "/etc/sysctl.d/90-inception-recovery.conf"
+PANIC_REBOOT_S = 10
+
+
+@pytest.mark.evaluation("operations")
+def test_a_machine_target_restarts_by_itself_after_a_kernel_panic(host):
+    """A VM whose kernel panics restarts 10 s later, and the stack with it,
+    as after any reboot. A container target runs on its host's kernel, whose
+    settings are the host's: the role leaves them alone there."""
+    in_container = host.run("systemd-detect-virt --container --quiet").rc == 0
+    settings = host.file(RECOVERY_SETTINGS)
+    if in_container:
+        assert not settings.exists
+    else:
+        assert settings.exists
+        assert re.search(rf"^kernel\.panic\s*=\s*{PANIC_REBOOT_S}$", settings.content_string, re.M)
+        assert host.file("/proc/sys/kernel/panic").content_string.strip() == str(PANIC_REBOOT_S)
+
+
 @pytest.mark.evaluation("docs")
 def test_tree_carries_the_documents_the_subject_asks_for(host, target):
     documents = read_files(

@@ -80,3 +80,15 @@ def test_the_stack_role_refuses_an_apcu_time_out_of_range_before_it_changes_anyt
     assert "inception_stack_object_cache_apcu_ttl: must be" in failed[0]["hosts"]["localhost"]["msg"]
     assert failed[0] is tasks[-1]
     assert not (tmp_path / "tree").exists()
+
+
+@pytest.mark.parametrize("seconds", [-1, "ten"])
+def test_the_recovery_role_refuses_a_bad_delay_before_it_looks_at_the_machine(tmp_path, seconds):
+    # It stops before it reads the machine's facts or touches its kernel
+    # settings (this machine's own, here).
+    code, report = run_role_here(tmp_path, "host_recovery", {"host_recovery_panic_reboot_s": seconds})
+    assert code != 0
+    tasks = report["plays"][0]["tasks"]
+    failed = [task for task in tasks if task["hosts"]["localhost"].get("failed")]
+    assert failed == tasks[-1:], [task["task"]["name"] for task in tasks]
+    assert "host_recovery_panic_reboot_s" in failed[0]["hosts"]["localhost"]["msg"]

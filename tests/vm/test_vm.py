@@ -249,6 +249,8 @@ def test_vagrant_reload_brings_the_stack_back_with_an_earlier_post(machine, host
         assert float(rebooted.check_output("cut -d' ' -f1 /proc/uptime")) < time.monotonic() - started
         suite.wait_until_healthy(rebooted, target.services, timeout=900)
     timings["reload_to_healthy_seconds"] = round(time.monotonic() - started, 1)
+    # host_recovery's setting outlives the reboot: the kernel reads it at boot.
+    assert rebooted.file("/proc/sys/kernel/panic").content_string.strip() == "10"
 
     page = suite.https_get(target, f"/?p={post_id}")
     assert page.status == 200
